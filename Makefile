@@ -1,0 +1,58 @@
+# Front door for ipckit. The build itself is CMake (+ Ninja); this file only
+# chains the steps a newcomer needs, each target doing its own set-up:
+#   make test    install missing packages, build, run the suite, then again
+#                under ASan+UBSan, and check that clang builds clean too
+#   make demo    build and run every example program of the seed
+#   make install install library, headers, pkg-config file, command, man pages
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build test test-unit test-asan check-clang demo install \
+	format format-check clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build test
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: test-unit test-asan check-clang
+	@echo "make test: all suites passed"
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DIK_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+check-clang: deps
+	@CC=clang cmake -S . -B $(CLANG_BUILD) $(CMAKE_GEN) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(CLANG_BUILD) -j $(JOBS)
+	@echo "clang build: clean"
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)

@@ -1,0 +1,46 @@
+/*
+ * The ipckit command: one file per subcommand (cmd/<name>.c) exporting one
+ * `const struct ik_cmd`, listed in cmd/main.c. Conventions for every
+ * subcommand: getopt_long; usage errors exit 2 with one line on stderr
+ * ("ipckit CMD: ..."); runtime errors exit 1 with a line naming the error
+ * (ik_strerror); success exits 0.
+ */
+#ifndef IPCKIT_CMD_H
+#define IPCKIT_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ik_cmd {
+	const char *name;
+	const char *summary; /* one line for `ipckit --help` */
+	const char *usage;   /* full help text for `ipckit help NAME` */
+	int (*run)(int argc, char **argv);
+};
+
+/* Exit statuses. */
+#define IK_EXIT_OK 0
+#define IK_EXIT_FAIL 1
+#define IK_EXIT_USAGE 2
+
+/* Print "ipckit CMD: message" to stderr and exit 2 / exit 1. */
+__attribute__((noreturn, format(printf, 2, 3))) void
+ik_cmd_usage(const char *cmd, const char *fmt, ...);
+__attribute__((noreturn, format(printf, 2, 3))) void
+ik_cmd_fail(const char *cmd, const char *fmt, ...);
+
+/* Print a subcommand's help text to stdout. */
+void ik_cmd_help(const struct ik_cmd *c);
+
+/*
+ * Parse "64M", "4KiB", "1G", "512" (bytes) into *out. Returns 0 or -EINVAL
+ * (-ERANGE on overflow).
+ */
+int ik_cmd_parse_size(const char *s, uint64_t *out);
+/* Parse "1.5s", "200ms", "10" (seconds), "2m" into milliseconds. */
+int ik_cmd_parse_duration_ms(const char *s, int64_t *out);
+/* Parse a decimal integer in [min, max]. */
+int ik_cmd_parse_int(const char *s, long long min, long long max,
+		     long long *out);
+
+#endif

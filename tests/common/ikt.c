@@ -1,0 +1,213 @@
+/* ikt: test helpers (see ikt.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "ikt.h"
+
+static char tmpdir[256];
+static pid_t tmpdir_owner;
+
+void
+ikt_name(char *buf, size_t len, const char *tag)
+{
+	static unsigned n;
+
+	snprintf(buf, len, "ikt-%d-%s-%u", (int)getpid(), tag, n++);
+}
+
+const char *
+ikt_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (tmpdir[0] != '\0' && tmpdir_owner == getpid())
+		return tmpdir;
+	if (base == NULL || base[0] == '\0' || strlen(base) > 64)
+		base = "/tmp";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ikt-%d-XXXXXX", base,
+		 (int)getpid());
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	tmpdir_owner = getpid();
+	return tmpdir;
+}
+
+void
+ikt_path(char *buf, size_t len, const char *tag)
+{
+	char name[64];
+
+	ikt_name(name, sizeof(name), tag);
+	snprintf(buf, len, "%s/%s", ikt_tmpdir(), name);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+ikt_tmpdir_cleanup(void)
+{
+	if (tmpdir[0] == '\0' || tmpdir_owner != getpid())
+		return;
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir[0] = '\0';
+}
+
+int
+ikt_wait(pid_t pid, int timeout_ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int st = 0;
+
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+
+		do
+			r = poll(&p, 1, timeout_ms);
+		while (r < 0 && errno == EINTR);
+		close(pfd);
+		if (r == 0) {
+			fprintf(stderr, "ikt_wait: pid %d timed out, killing\n",
+				(int)pid);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return st;
+}
+
+void
+ikt_sync_init(struct ikt_sync *s)
+{
+	int fd[2];
+
+	if (pipe2(fd, O_CLOEXEC) < 0) {
+		perror("pipe2");
+		abort();
+	}
+	s->rd = fd[0];
+	s->wr = fd[1];
+}
+
+void
+ikt_post(struct ikt_sync *s)
+{
+	char c = 'x';
+
+	while (write(s->wr, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+int
+ikt_await(struct ikt_sync *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->rd, .events = POLLIN };
+	char c;
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return -1;
+	do
+		r = (int)read(s->rd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	return r == 1 ? 0 : -1;
+}
+
+void
+ikt_sync_close(struct ikt_sync *s)
+{
+	if (s->rd >= 0)
+		close(s->rd);
+	if (s->wr >= 0)
+		close(s->wr);
+	s->rd = s->wr = -1;
+}
+
+void
+ikt_fill(void *buf, size_t len, uint32_t seed)
+{
+	unsigned char *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (unsigned char)x;
+	}
+}
+
+int
+ikt_check(const void *buf, size_t len, uint32_t seed)
+{
+	const unsigned char *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		if (p[i] != (unsigned char)x)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ikt_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the DIR's own descriptor */
+}
+
+int
+ikt_sh(const char *fmt, ...)
+{
+	extern char **environ;
+	char cmd[4096];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
+		return -1;
+	return ikt_wait(pid, IKT_WAIT_MS);
+}

@@ -1,0 +1,84 @@
+/*
+ * ikt: shared helpers for ipckit's tests. Every IPC test forks real
+ * processes; children report failure through their exit status (cmocka's
+ * asserts belong to the parent), names carry the pid, and waits are bounded
+ * by a deadline on a condition (a pipe byte, a pidfd), never by sleeps.
+ */
+#ifndef IKT_H
+#define IKT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* Generous bound for any wait in a test: the machine is shared and noisy. */
+#define IKT_WAIT_MS 30000
+
+/* "ikt-<pid>-<tag>-<n>": unique per process and call. */
+void ikt_name(char *buf, size_t len, const char *tag);
+
+/* A private temporary directory for this process, made on first use. */
+const char *ikt_tmpdir(void);
+/* "<tmpdir>/<ikt_name(tag)>" */
+void ikt_path(char *buf, size_t len, const char *tag);
+/* Remove the temporary directory and everything in it (call in teardown). */
+void ikt_tmpdir_cleanup(void);
+
+/* In a forked child: on failure print where and exit 99. */
+#define IKT_CHECK(cond)                                                    \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s:%d: child check failed: %s\n", \
+				__FILE__, __LINE__, #cond);                \
+			_exit(99);                                         \
+		}                                                          \
+	} while (0)
+
+/*
+ * Wait for pid with a deadline; on timeout kill it (SIGKILL), reap it and
+ * return -1. Otherwise the wait status.
+ */
+int ikt_wait(pid_t pid, int timeout_ms);
+
+/* Parent side: the child must have exited with status 0. */
+#define ikt_assert_child_ok(pid)                                           \
+	do {                                                               \
+		int ikt_st_ = ikt_wait((pid), IKT_WAIT_MS);                \
+		assert_int_not_equal(ikt_st_, -1);                         \
+		if (!WIFEXITED(ikt_st_) || WEXITSTATUS(ikt_st_) != 0)      \
+			fail_msg("child %d: %s %d", (int)(pid),            \
+				 WIFEXITED(ikt_st_) ? "exit" : "signal",   \
+				 WIFEXITED(ikt_st_) ? WEXITSTATUS(ikt_st_) \
+						    : WTERMSIG(ikt_st_));  \
+	} while (0)
+
+/*
+ * A one-shot rendezvous between two processes: a pipe. ikt_post writes one
+ * byte, ikt_await reads one (returns 0, or -1 on timeout/EOF).
+ */
+struct ikt_sync {
+	int rd, wr;
+};
+void ikt_sync_init(struct ikt_sync *s);
+void ikt_post(struct ikt_sync *s);
+int ikt_await(struct ikt_sync *s, int timeout_ms);
+void ikt_sync_close(struct ikt_sync *s);
+
+/* Fill buf with a pattern derived from seed; check it back. */
+void ikt_fill(void *buf, size_t len, uint32_t seed);
+int ikt_check(const void *buf, size_t len, uint32_t seed);
+
+/* Count of open descriptors of this process (for leak checks). */
+int ikt_fd_count(void);
+
+/* Run a shell command line (tests only), return its wait status. */
+int ikt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

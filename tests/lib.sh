@@ -1,0 +1,43 @@
+# Shell helpers for tests/{examples,cli,interop}/*.sh (sourced, POSIX sh).
+# Every wait is bounded: `timeout` around each program, polls on conditions.
+set -u
+IKT_T=${IKT_T:-60}
+ikt_tmp=$(mktemp -d "/tmp/ikt-$$-XXXXXX")
+ikt_pids=""
+ikt_cleanup() {
+	for p in $ikt_pids; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$ikt_tmp"
+}
+trap ikt_cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+note() {
+	[ "${IKT_VERBOSE:-0}" = 1 ] && printf '%s\n' "$*"
+	return 0
+}
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got [$2], want [$3]"
+}
+# expect_status WANT CMD...: run CMD (bounded), check its exit status
+expect_status() {
+	want=$1
+	shift
+	set +e
+	timeout "$IKT_T" "$@" >"$ikt_tmp/out" 2>"$ikt_tmp/err"
+	got=$?
+	set -e
+	[ "$got" = "$want" ] || fail "$* exited $got, want $want; stderr: $(cat "$ikt_tmp/err")"
+}
+# wait_for CMD...: poll until CMD succeeds, at most IKT_T seconds
+wait_for() {
+	i=0
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt $((IKT_T * 20)) ] && fail "timed out waiting for: $*"
+		sleep 0.05
+	done
+}
