@@ -2,7 +2,7 @@
 # Every wait is bounded: `timeout` around each program, polls on conditions.
 set -u
 IKT_T=${IKT_T:-60}
-ikt_tmp=$(mktemp -d "/tmp/ikt-$$-XXXXXX")
+ikt_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ikt-$$-XXXXXX")
 ikt_pids=""
 ikt_cleanup() {
 	for p in $ikt_pids; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

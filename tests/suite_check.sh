@@ -18,7 +18,7 @@ snapshot() {
 	if mountpoint -q /dev/mqueue 2>/dev/null; then
 		ls -A /dev/mqueue | sed 's/^/mqueue /'
 	fi
-	ls -A /tmp 2>/dev/null | grep '^ikt-' | sed 's/^/tmp /'
+	[ -d "$TMPDIR" ] && ls -A "$TMPDIR" | sed 's/^/tmp /'
 	[ -d "$IPCKIT_RUNTIME_DIR" ] && ls -A "$IPCKIT_RUNTIME_DIR" | sed 's/^/rundir /'
 	awk 'NR > 1 && $8 ~ /^@ikt-/ { print "abstract", $8 }' /proc/net/unix
 	for p in /proc/[0-9]*; do
@@ -31,7 +31,8 @@ snapshot() {
 
 case "$mode" in
 begin)
-	mkdir -p "$IPCKIT_RUNTIME_DIR" && chmod 700 "$IPCKIT_RUNTIME_DIR"
+	mkdir -p "$IPCKIT_RUNTIME_DIR" "$TMPDIR" &&
+		chmod 700 "$IPCKIT_RUNTIME_DIR" "$TMPDIR"
 	snapshot | sort -u >"$base"
 	echo "baseline: $(wc -l <"$base") objects"
 	;;
