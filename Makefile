@@ -11,7 +11,8 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build test test-unit test-asan check-clang demo install \
+.PHONY: all deps build build-asan test test-unit test-asan check-clang demo \
+	install \
 	format format-check clean
 
 all: build
@@ -24,17 +25,21 @@ build: deps
 		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-test: test-unit test-asan check-clang
-	@echo "make test: all suites passed"
+# The clang build comes first (compile only), then both suites; the last
+# line adds them up ("tests: N passed, M failed").
+test: check-clang build build-asan
+	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD)
 
 test-unit: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD)
 
-test-asan: deps
+test-asan: build-asan
+	@JOBS=$(JOBS) scripts/ctest-summary.sh $(ASAN_BUILD)
+
+build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 		-DIK_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 check-clang: deps
 	@CC=clang cmake -S . -B $(CLANG_BUILD) $(CMAKE_GEN) \
