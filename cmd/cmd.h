@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ik_cmd {
 	const char *name;
@@ -42,5 +43,8 @@ int ik_cmd_parse_duration_ms(const char *s, int64_t *out);
 /* Parse a decimal integer in [min, max]. */
 int ik_cmd_parse_int(const char *s, long long min, long long max,
 		     long long *out);
+
+/* Write s as a JSON string (quoted, escaped) to f. */
+void ik_cmd_json_str(FILE *f, const char *s);
 
 #endif

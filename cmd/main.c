@@ -11,8 +11,10 @@
 
 #include "cmd.h"
 
+extern const struct ik_cmd ik_cmd_limits;
+
 static const struct ik_cmd *const commands[] = {
-	NULL, /* subcommands are added above this line */
+	&ik_cmd_limits, NULL, /* subcommands are added above this line */
 };
 
 static void

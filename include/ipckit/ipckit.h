@@ -10,5 +10,6 @@
 #include <ipckit/error.h>
 #include <ipckit/runtime.h>
 #include <ipckit/addr.h>
+#include <ipckit/limits.h>
 
 #endif
