@@ -4,10 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal/io.h"
@@ -115,44 +118,100 @@ ik__sigpipe_restore(struct ik__sigpipe *g, bool got_epipe)
 	errno = saved;
 }
 
-ssize_t
-ik__write_full(int fd, const void *buf, size_t len, int flags,
-	       const struct ik__deadline *d, size_t *put)
+/*
+ * How many bytes a write to pipe/FIFO fd can take now without blocking:
+ * capacity minus what is unread. PIPE_BUF when it cannot be told (another
+ * kind of file). A concurrent writer may still take the space first; then
+ * the write blocks until the reader makes room, the one case where a timed
+ * write can overrun its deadline (documented in io.h).
+ */
+static size_t
+pipe_room(int fd)
 {
-	const char *p = buf;
-	struct ik__sigpipe g;
-	size_t done = 0;
-	bool epipe = false;
-	ssize_t n;
-	int r = 0;
+	int cap = fcntl(fd, F_GETPIPE_SZ), unread = 0;
 
-	if (!(flags & IK__IO_SOCKET))
+	if (cap <= 0 || ioctl(fd, FIONREAD, &unread) < 0 || unread < 0)
+		return PIPE_BUF;
+	return cap > unread ? (size_t)(cap - unread) : PIPE_BUF;
+}
+
+ssize_t
+ik__writev_full(int fd, const struct iovec *iov, int iovcnt, int flags,
+		const struct ik__deadline *d, size_t *put)
+{
+	struct iovec v[8];
+	struct ik__sigpipe g;
+	size_t done = 0, total = 0;
+	bool epipe = false, sock = flags & IK__IO_SOCKET;
+	int i, first = 0, r = 0;
+	ssize_t n;
+
+	if (iovcnt < 0 || iovcnt > 8)
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		v[i] = iov[i];
+		total += iov[i].iov_len;
+	}
+	if (!sock)
 		ik__sigpipe_block(&g);
-	while (done < len) {
-		if (!d->forever) {
+	while (done < total) {
+		if (sock) {
+			/* never blocks: a full socket is EAGAIN, then poll */
+			struct msghdr mh = { .msg_iov = v + first,
+					     .msg_iovlen =
+						     (size_t)(iovcnt - first) };
+
+			n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else if (d->forever) {
+			n = writev(fd, v + first, iovcnt - first);
+		} else {
+			/* a blocking pipe write of more than there is room
+			 * for would sleep past the deadline: poll, then write
+			 * only what fits */
+			struct iovec w[8];
+			size_t room, k = 0;
+
 			r = ik__wait_fd(fd, POLLOUT, d);
 			if (r < 0)
 				goto out;
+			room = pipe_room(fd);
+			for (i = first; i < iovcnt && room > 0; i++, k++) {
+				w[k] = v[i];
+				if (w[k].iov_len > room)
+					w[k].iov_len = room;
+				room -= w[k].iov_len;
+			}
+			n = writev(fd, w, (int)k);
 		}
-		if (flags & IK__IO_SOCKET)
-			n = send(fd, p + done, len - done, MSG_NOSIGNAL);
-		else
-			n = write(fd, p + done, len - done);
 		if (n >= 0) {
 			done += (size_t)n;
+			/* advance over what went out */
+			while (n > 0 && first < iovcnt) {
+				if ((size_t)n >= v[first].iov_len) {
+					n -= (ssize_t)v[first].iov_len;
+					v[first].iov_len = 0;
+					first++;
+				} else {
+					v[first].iov_base =
+						(char *)v[first].iov_base + n;
+					v[first].iov_len -= (size_t)n;
+					n = 0;
+				}
+			}
+			while (first < iovcnt && v[first].iov_len == 0)
+				first++;
 			continue;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			if (d->forever) {
-				r = ik__wait_fd(fd, POLLOUT, d);
-				if (r < 0)
-					goto out;
-			} else if (ik__deadline_expired(d)) {
+			if (!d->forever && ik__deadline_expired(d)) {
 				r = -ETIMEDOUT;
 				goto out;
 			}
+			r = ik__wait_fd(fd, POLLOUT, d);
+			if (r < 0)
+				goto out;
 			continue;
 		}
 		r = -errno;
@@ -160,11 +219,20 @@ ik__write_full(int fd, const void *buf, size_t len, int flags,
 		goto out;
 	}
 out:
-	if (!(flags & IK__IO_SOCKET))
+	if (!sock)
 		ik__sigpipe_restore(&g, epipe);
 	if (put)
 		*put = done;
 	return r < 0 ? r : (ssize_t)done;
+}
+
+ssize_t
+ik__write_full(int fd, const void *buf, size_t len, int flags,
+	       const struct ik__deadline *d, size_t *put)
+{
+	struct iovec v = { (void *)buf, len };
+
+	return ik__writev_full(fd, &v, 1, flags, d, put);
 }
 
 void

@@ -11,5 +11,6 @@
 #include <ipckit/runtime.h>
 #include <ipckit/addr.h>
 #include <ipckit/limits.h>
+#include <ipckit/chan.h>
 
 #endif

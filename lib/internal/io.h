@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "time.h"
 
@@ -42,10 +43,21 @@ ssize_t ik__read_full(int fd, void *buf, size_t len,
 /*
  * Write all len bytes. Returns len, -EPIPE when the reader is gone (no
  * signal), -ETIMEDOUT (bytes already written reported through *put), or a
- * negative errno.
+ * negative errno. Sockets (IK__IO_SOCKET) are written with MSG_DONTWAIT
+ * and polled on EAGAIN, so a deadline holds even on a blocking socket. On
+ * a blocking pipe or FIFO a timed write polls and then writes only what the
+ * pipe has room for; only another writer taking that room in between can
+ * make such a write overrun its deadline.
  */
 ssize_t ik__write_full(int fd, const void *buf, size_t len, int flags,
 		       const struct ik__deadline *d, size_t *put);
+
+/*
+ * Gather-write all iov bytes (the array is not modified). Same returns as
+ * ik__write_full, with the total written through *put.
+ */
+ssize_t ik__writev_full(int fd, const struct iovec *iov, int iovcnt, int flags,
+			const struct ik__deadline *d, size_t *put);
 
 /* Scoped SIGPIPE suppression for one thread; see the comment above. */
 struct ik__sigpipe {

@@ -1,0 +1,5 @@
+/*
+ * Every channel transport, one line each: IK__TRANSPORT(name) refers to
+ * `const struct ik__transport ik__transport_<name>` defined in
+ * lib/transports/<name>.c. Adding a transport = adding its file + one line.
+ */
