@@ -13,7 +13,7 @@ PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan test test-unit test-asan check-clang demo \
 	install \
-	format format-check clean
+	fuzz format format-check clean
 
 all: build
 
@@ -46,6 +46,20 @@ check-clang: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(CLANG_BUILD) -j $(JOBS)
 	@echo "clang build: clean"
+
+# Fuzz every parser: FUZZ_SECONDS each (default 60), corpora in fuzz/corpus/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DIK_SANITIZE=address,undefined -DIK_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@for f in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
+		n=$$(basename $$f); mkdir -p fuzz/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+	done
 
 demo: build
 	@scripts/demo.sh $(BUILD)

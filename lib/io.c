@@ -21,6 +21,8 @@ ik__wait_fd(int fd, short events, const struct ik__deadline *d)
 	struct pollfd p = { .fd = fd, .events = events };
 	int r;
 
+	if (fd < 0)
+		return -EBADF; /* poll would skip it and just time out */
 	for (;;) {
 		r = poll(&p, 1, ik__deadline_left_ms(d));
 		if (r > 0) {

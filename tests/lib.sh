@@ -24,13 +24,13 @@ expect_eq() {
 }
 # expect_status WANT CMD...: run CMD (bounded), check its exit status
 expect_status() {
-	want=$1
+	ikt_want=$1
 	shift
 	set +e
 	timeout "$IKT_T" "$@" >"$ikt_tmp/out" 2>"$ikt_tmp/err"
 	got=$?
 	set -e
-	[ "$got" = "$want" ] || fail "$* exited $got, want $want; stderr: $(cat "$ikt_tmp/err")"
+	[ "$got" = "$ikt_want" ] || fail "$* exited $got, want $ikt_want; stderr: $(cat "$ikt_tmp/err")"
 }
 # wait_for CMD...: poll until CMD succeeds, at most IKT_T seconds
 wait_for() {
