@@ -56,9 +56,10 @@ ssize_t ik_pipe_max_size(void);
  * Read exactly len bytes, waiting up to timeout_ms (-1 forever, 0 not at
  * all). Returns len, or fewer when the writers closed first (a short read:
  * 0 means end of file before any byte). Errors: -ETIMEDOUT (-EAGAIN when
- * timeout_ms is 0 and nothing was read), -EBADF, -EINTR never (signals are
- * retried with the remaining time). When done is not NULL it receives the
- * bytes transferred, also on error, since they are gone from the pipe.
+ * timeout_ms is 0 and nothing was read), -EBADF; never -EINTR (after a
+ * signal the wait goes on for the time that remains). When done is not NULL it
+ * receives the bytes transferred, also on error, since they are gone from the
+ * pipe.
  */
 ssize_t ik_pipe_read(int fd, void *buf, size_t len, int timeout_ms,
 		     size_t *done);
