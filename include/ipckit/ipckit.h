@@ -12,5 +12,7 @@
 #include <ipckit/addr.h>
 #include <ipckit/limits.h>
 #include <ipckit/chan.h>
+#include <ipckit/pipe.h>
+#include <ipckit/spawn.h>
 
 #endif
