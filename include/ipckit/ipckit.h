@@ -14,5 +14,6 @@
 #include <ipckit/chan.h>
 #include <ipckit/pipe.h>
 #include <ipckit/spawn.h>
+#include <ipckit/shm.h>
 
 #endif
