@@ -142,46 +142,26 @@ ik_pipe_read(int fd, void *buf, size_t len, int timeout_ms, size_t *done)
 	return r;
 }
 
-static bool
-is_blocking(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && !(fl & O_NONBLOCK);
-}
-
 ssize_t
 ik_pipe_write(int fd, const void *buf, size_t len, int timeout_ms, size_t *done)
 {
-	const char *p = buf;
 	struct ik__deadline d;
-	size_t put = 0, n;
-	ssize_t r = 0;
+	size_t put = 0;
+	ssize_t r;
 
 	if (buf == NULL && len > 0)
 		return -EINVAL;
 	if (fd < 0)
 		return -EBADF;
+	/* the io layer keeps the deadline on a blocking pipe too: it writes
+	 * only what the pipe has room for after each poll */
 	ik__deadline_init(&d, timeout_ms);
-	if (timeout_ms < 0 || !is_blocking(fd)) {
-		r = ik__write_full(fd, p, len, 0, &d, &put);
-	} else {
-		/* After POLLOUT a pipe has a free page: PIPE_BUF bytes go in
-		 * without blocking, whatever is still queued. */
-		while (put < len) {
-			size_t step =
-				len - put < PIPE_BUF ? len - put : PIPE_BUF;
-			r = ik__write_full(fd, p + put, step, 0, &d, &n);
-			put += n;
-			if (r < 0)
-				break;
-		}
-	}
+	r = ik__write_full(fd, buf, len, 0, &d, &put);
 	if (done)
 		*done = put;
 	if (r == -ETIMEDOUT)
 		return timed_out(timeout_ms, put);
-	return r < 0 ? r : (ssize_t)put;
+	return r;
 }
 
 ssize_t
