@@ -237,7 +237,7 @@ static void
 test_nowait_empty_and_full(void **state)
 {
 	struct ik_msgq_stat st;
-	char buf[64];
+	char buf[128];
 	long type;
 	int id = new_queue();
 	pid_t pid;
