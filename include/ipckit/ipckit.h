@@ -15,5 +15,7 @@
 #include <ipckit/pipe.h>
 #include <ipckit/spawn.h>
 #include <ipckit/shm.h>
+#include <ipckit/msgq.h>
+#include <ipckit/pmq.h>
 
 #endif
