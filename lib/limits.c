@@ -17,54 +17,7 @@
 #include <ipckit/limits.h>
 
 #include "internal/io.h"
-
-/* Read a whole small /proc file into buf (NUL-terminated). */
-static int
-read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	ik__close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* The field-th unsigned number (0-based) of a /proc file. */
-static int
-proc_u64(const char *path, int field, uint64_t *out)
-{
-	char buf[256], *p, *end;
-	int r = read_small(path, buf, sizeof(buf));
-
-	if (r < 0)
-		return r;
-	p = buf;
-	for (int i = 0;; i++) {
-		unsigned long long v;
-
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			return -ENODATA;
-		errno = 0;
-		v = strtoull(p, &end, 10);
-		if (end == p || errno)
-			return -EINVAL;
-		if (i == field) {
-			*out = v;
-			return 0;
-		}
-		p = end;
-	}
-}
+#include "internal/proc.h"
 
 /* Rows of /proc/sysvipc/<kind> and the sum of one column (or -1). */
 static int
@@ -227,7 +180,7 @@ fill(size_t i, struct ik_limit *l)
 	l->error = 0;
 	l->note = NULL;
 	if (r->source[0] == '/') {
-		l->error = proc_u64(r->source, r->field, &l->value);
+		l->error = ik__proc_u64(r->source, r->field, &l->value);
 	} else if (strcmp(r->name, "/dev/shm") == 0) {
 		struct statvfs sv;
 
@@ -247,7 +200,7 @@ fill(size_t i, struct ik_limit *l)
 
 		l->value = rlim(RLIMIT_SIGPENDING, &l->error);
 		/* SigQ: queued/limit, for the real uid */
-		if (read_small("/proc/self/status", buf, sizeof(buf)) == 0 &&
+		if (ik__proc_read("/proc/self/status", buf, sizeof(buf)) == 0 &&
 		    (q = strstr(buf, "SigQ:")) != NULL)
 			l->used = strtoll(q + 5, NULL, 10);
 		return;

@@ -14,13 +14,13 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <ipckit/error.h>
 #include <ipckit/msgq.h>
 
 #include "internal/io.h"
+#include "internal/proc.h"
 #include "internal/time.h"
 
 /* Messages up to this size are staged on the stack (the default msgmax). */
@@ -55,52 +55,14 @@ msgtmp_put(struct msgtmp *t)
 		free(t->m);
 }
 
-static int
-read_long(const char *path, long *out)
-{
-	char buf[64];
-	char *end;
-	ssize_t n;
-	long v;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	ik__close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf)
-		return -EIO;
-	*out = v;
-	return 0;
-}
-
 /* len above kernel.msgmax? (false when the limit cannot be read) */
 static bool
 above_msgmax(size_t len)
 {
 	long max;
 
-	return read_long("/proc/sys/kernel/msgmax", &max) == 0 && max >= 0 &&
-	       len > (size_t)max;
-}
-
-static bool
-has_cap_sys_resource(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) != 0)
-		return false;
-	return d[CAP_SYS_RESOURCE / 32].effective &
-	       (1u << (CAP_SYS_RESOURCE % 32));
+	return ik__proc_long("/proc/sys/kernel/msgmax", &max) == 0 &&
+	       max >= 0 && len > (size_t)max;
 }
 
 /*
@@ -360,9 +322,9 @@ ik_msgq_set_qbytes(int id, size_t qbytes)
 
 	if (id < 0 || qbytes == 0)
 		return -EINVAL;
-	above = read_long("/proc/sys/kernel/msgmnb", &mnb) == 0 && mnb >= 0 &&
-		qbytes > (size_t)mnb;
-	if (above && !has_cap_sys_resource())
+	above = ik__proc_long("/proc/sys/kernel/msgmnb", &mnb) == 0 &&
+		mnb >= 0 && qbytes > (size_t)mnb;
+	if (above && !ik__has_cap(CAP_SYS_RESOURCE))
 		return IK_EMSGMNB;
 	if (msgctl(id, IPC_STAT, &ds) < 0)
 		return -errno;
@@ -395,9 +357,9 @@ ik_msgq_limits(struct ik_msgq_limits *lim)
 
 	if (lim == NULL)
 		return -EINVAL;
-	if ((r = read_long("/proc/sys/kernel/msgmax", &l.msgmax)) < 0 ||
-	    (r = read_long("/proc/sys/kernel/msgmnb", &l.msgmnb)) < 0 ||
-	    (r = read_long("/proc/sys/kernel/msgmni", &l.msgmni)) < 0)
+	if ((r = ik__proc_long("/proc/sys/kernel/msgmax", &l.msgmax)) < 0 ||
+	    (r = ik__proc_long("/proc/sys/kernel/msgmnb", &l.msgmnb)) < 0 ||
+	    (r = ik__proc_long("/proc/sys/kernel/msgmni", &l.msgmni)) < 0)
 		return r;
 	*lim = l;
 	return 0;

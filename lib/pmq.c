@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <ipckit/error.h>
 #include <ipckit/pmq.h>
 
 #include "internal/io.h"
+#include "internal/proc.h"
 #include "internal/time.h"
 
 /* Kernel bookkeeping per message (struct msg_msg) and per priority level
@@ -27,44 +27,6 @@
 #define PRIO_OVERHEAD 48
 
 #define PROC_MQ "/proc/sys/fs/mqueue/"
-
-static int
-read_long(const char *path, long *out)
-{
-	char buf[64];
-	char *end;
-	ssize_t n;
-	long v;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	ik__close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf)
-		return -EIO;
-	*out = v;
-	return 0;
-}
-
-static bool
-has_cap_sys_resource(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) != 0)
-		return false;
-	return d[CAP_SYS_RESOURCE / 32].effective &
-	       (1u << (CAP_SYS_RESOURCE % 32));
-}
 
 /* "/name": one leading slash, 1..NAME_MAX characters, no other slash. */
 static int
@@ -117,11 +79,12 @@ ik_pmq_limits(struct ik_pmq_limits *lim)
 
 	if (lim == NULL)
 		return -EINVAL;
-	if ((r = read_long(PROC_MQ "msg_max", &l.msg_max)) < 0 ||
-	    (r = read_long(PROC_MQ "msgsize_max", &l.msgsize_max)) < 0 ||
-	    (r = read_long(PROC_MQ "queues_max", &l.queues_max)) < 0 ||
-	    (r = read_long(PROC_MQ "msg_default", &l.msg_default)) < 0 ||
-	    (r = read_long(PROC_MQ "msgsize_default", &l.msgsize_default)) < 0)
+	if ((r = ik__proc_long(PROC_MQ "msg_max", &l.msg_max)) < 0 ||
+	    (r = ik__proc_long(PROC_MQ "msgsize_max", &l.msgsize_max)) < 0 ||
+	    (r = ik__proc_long(PROC_MQ "queues_max", &l.queues_max)) < 0 ||
+	    (r = ik__proc_long(PROC_MQ "msg_default", &l.msg_default)) < 0 ||
+	    (r = ik__proc_long(PROC_MQ "msgsize_default", &l.msgsize_default)) <
+		    0)
 		return r;
 	if (getrlimit(RLIMIT_MSGQUEUE, &rl) < 0)
 		return -errno;
@@ -143,7 +106,7 @@ precheck(const struct ik_pmq_limits *l, long maxmsg, long msgsize)
 {
 	long long bytes;
 
-	if (!has_cap_sys_resource()) {
+	if (!ik__has_cap(CAP_SYS_RESOURCE)) {
 		if (maxmsg > l->msg_max)
 			return IK_EMQ_MSG_MAX;
 		if (msgsize > l->msgsize_max)
