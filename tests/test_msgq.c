@@ -80,37 +80,6 @@ remove_queue(int id)
 			ids[i] = ids[--nids];
 }
 
-/*
- * Wait (bounded) until pid sleeps in the kernel: after it has said it is
- * about to block, that is the blocking call itself.
- */
-static int
-wait_sleeping(pid_t pid)
-{
-	struct timespec ms = { 0, 1000000 };
-	int64_t end = ik__now_ns() + (int64_t)IKT_WAIT_MS * 1000000;
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	while (ik__now_ns() < end) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		nanosleep(&ms, NULL);
-	}
-	return -1;
-}
-
 static void
 drop_cap_sys_resource(void)
 {
@@ -386,7 +355,7 @@ test_blocking_recv_survives_eintr(void **state)
 		_exit(0);
 	}
 	assert_int_equal(ikt_await(&ready, IKT_WAIT_MS), 0);
-	assert_int_equal(wait_sleeping(pid), 0);
+	assert_int_equal(ikt_wait_sleeping(pid), 0);
 	assert_int_equal(kill(pid, SIGUSR1), 0);
 	assert_int_equal(ikt_await(&handled, IKT_WAIT_MS), 0);
 	assert_int_equal(ik_msgq_send(id, 5, "after", 5, 0), 0);
@@ -421,7 +390,7 @@ test_remove_gives_eidrm(void **state)
 	}
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(ikt_await(&ready, IKT_WAIT_MS), 0);
-		assert_int_equal(wait_sleeping(pid[i]), 0);
+		assert_int_equal(ikt_wait_sleeping(pid[i]), 0);
 	}
 	remove_queue(id);
 	ikt_assert_child_ok(pid[0]);

@@ -70,33 +70,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-wait_sleeping(pid_t pid)
-{
-	struct timespec ms = { 0, 1000000 };
-	int64_t end = ik__now_ns() + (int64_t)IKT_WAIT_MS * 1000000;
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	while (ik__now_ns() < end) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		nanosleep(&ms, NULL);
-	}
-	return -1;
-}
-
 static void
 expect_msg(mqd_t q, unsigned want_prio, const char *want)
 {
@@ -199,7 +172,7 @@ test_timed_send_and_recv(void **state)
 		unsigned prio;
 
 		/* the parent is (or will be) blocked in a timed send */
-		IKT_CHECK(wait_sleeping(getppid()) == 0);
+		IKT_CHECK(ikt_wait_sleeping(getppid()) == 0);
 		IKT_CHECK(ik_pmq_recv(q, buf, sizeof(buf), &prio, -1) == 5);
 		IKT_CHECK(memcmp(buf, "first", 5) == 0 && prio == 0);
 		_exit(0);
@@ -288,7 +261,7 @@ test_poll_woken_by_send(void **state)
 		_exit(0);
 	}
 	assert_int_equal(ikt_await(&ready, IKT_WAIT_MS), 0);
-	assert_int_equal(wait_sleeping(pid), 0);
+	assert_int_equal(ikt_wait_sleeping(pid), 0);
 	assert_int_equal(ik_pmq_send(q, "poll me", 7, 7, 0), 0);
 	ikt_assert_child_ok(pid);
 	/* POLLOUT follows the room left: full now, free after a receive */

@@ -9,8 +9,18 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "ikt.h"
+
+static int64_t
+ikt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static char tmpdir[256];
 static pid_t tmpdir_owner;
@@ -210,4 +220,31 @@ ikt_sh(const char *fmt, ...)
 	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
 		return -1;
 	return ikt_wait(pid, IKT_WAIT_MS);
+}
+
+int
+ikt_wait_sleeping(pid_t pid)
+{
+	struct timespec ms = { 0, 1000000 };
+	int64_t end = ikt_now_ns() + (int64_t)IKT_WAIT_MS * 1000000;
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (ikt_now_ns() < end) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 0;
+		}
+		nanosleep(&ms, NULL);
+	}
+	return -1;
 }

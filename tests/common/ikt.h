@@ -75,6 +75,13 @@ void ikt_sync_close(struct ikt_sync *s);
 void ikt_fill(void *buf, size_t len, uint32_t seed);
 int ikt_check(const void *buf, size_t len, uint32_t seed);
 
+/*
+ * Poll /proc/<pid>/stat until the process is asleep (state S: blocked in a
+ * call), at most IKT_WAIT_MS. 0, or -1 on timeout or if it is gone. How a
+ * test knows a child has reached a blocking call before acting on it.
+ */
+int ikt_wait_sleeping(pid_t pid);
+
 /* Count of open descriptors of this process (for leak checks). */
 int ikt_fd_count(void);
 
