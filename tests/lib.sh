@@ -5,7 +5,10 @@ IKT_T=${IKT_T:-60}
 ikt_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ikt-$$-XXXXXX")
 ikt_pids=""
 ikt_cleanup() {
-	for p in $ikt_pids; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $ikt_pids; do
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$ikt_tmp"
 }
 trap ikt_cleanup EXIT INT TERM
