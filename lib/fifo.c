@@ -139,26 +139,17 @@ fail:
 static int
 open_writer(const char *path, struct stat *st, const struct ik__deadline *d)
 {
-	int64_t backoff = BACKOFF_MIN_NS, left;
-	struct timespec nap;
-	int fd;
+	struct ik__backoff b;
+	int fd, r;
 
+	ik__backoff_init(&b, BACKOFF_MIN_NS, BACKOFF_MAX_NS);
 	for (;;) {
 		fd = open_checked(path, O_WRONLY, st);
 		if (fd != -ENXIO)
 			return fd;
-		left = ik__deadline_left_ns(d);
-		if (left == 0)
-			return -ETIMEDOUT;
-		if (left < 0 || left > backoff)
-			left = backoff;
-		nap.tv_sec = left / 1000000000;
-		nap.tv_nsec = left % 1000000000;
-		/* an interrupted nap just retries early; the deadline holds */
-		nanosleep(&nap, NULL);
-		if (backoff < BACKOFF_MAX_NS)
-			backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
-							       : backoff * 2;
+		r = ik__backoff_sleep(&b, d);
+		if (r < 0)
+			return r;
 	}
 }
 

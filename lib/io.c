@@ -237,6 +237,25 @@ ik__write_full(int fd, const void *buf, size_t len, int flags,
 	return ik__writev_full(fd, &v, 1, flags, d, put);
 }
 
+int
+ik__backoff_sleep(struct ik__backoff *b, const struct ik__deadline *d)
+{
+	int64_t left = ik__deadline_left_ns(d), ns, at;
+	struct timespec ts;
+
+	if (left == 0)
+		return -ETIMEDOUT;
+	ns = left < 0 || b->step_ns < left ? b->step_ns : left;
+	at = ik__now_ns() + ns;
+	ts.tv_sec = at / 1000000000;
+	ts.tv_nsec = at % 1000000000;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+	b->step_ns = b->step_ns * 2 > b->max_ns ? b->max_ns : b->step_ns * 2;
+	return 0;
+}
+
 void
 ik__close(int fd)
 {

@@ -65,32 +65,6 @@ above_msgmax(size_t len)
 	       max >= 0 && len > (size_t)max;
 }
 
-/*
- * Sleep until the next attempt of a timed wait: the back-off step or what is
- * left of the deadline, whichever is shorter. -ETIMEDOUT once nothing is
- * left, so the last attempt is made at the deadline, not before it.
- */
-static int
-pause_before_retry(const struct ik__deadline *d, int64_t *step)
-{
-	int64_t left = ik__deadline_left_ns(d), ns, at;
-	struct timespec ts;
-
-	if (left == 0)
-		return -ETIMEDOUT;
-	ns = *step < left ? *step : left;
-	at = ik__now_ns() + ns;
-	ts.tv_sec = at / 1000000000;
-	ts.tv_nsec = at % 1000000000;
-	/* absolute: an interrupted sleep resumes toward the same instant */
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-	*step = *step * 2 > IK_MSGQ_POLL_MAX_NS ? IK_MSGQ_POLL_MAX_NS
-						: *step * 2;
-	return 0;
-}
-
 /* A message that exceeds msg_qbytes would block forever: say so instead. */
 static bool
 never_fits(int id, size_t len)
@@ -165,7 +139,7 @@ int
 ik_msgq_send(int id, long type, const void *buf, size_t len, int timeout_ms)
 {
 	struct ik__deadline d;
-	int64_t step = IK_MSGQ_POLL_MIN_NS;
+	struct ik__backoff b;
 	struct msgtmp t;
 	bool seen = false;
 	int r, e;
@@ -183,6 +157,7 @@ ik_msgq_send(int id, long type, const void *buf, size_t len, int timeout_ms)
 	if (len > 0)
 		memcpy(t.m->mtext, buf, len);
 	ik__deadline_init(&d, timeout_ms);
+	ik__backoff_init(&b, IK_MSGQ_POLL_MIN_NS, IK_MSGQ_POLL_MAX_NS);
 	for (;;) {
 		if (msgsnd(id, t.m, len, IPC_NOWAIT) == 0) {
 			r = 0;
@@ -216,7 +191,7 @@ ik_msgq_send(int id, long type, const void *buf, size_t len, int timeout_ms)
 				r = errno == EINVAL ? -EIDRM : -errno;
 			break;
 		}
-		r = pause_before_retry(&d, &step);
+		r = ik__backoff_sleep(&b, &d);
 		if (r < 0)
 			break;
 	}
@@ -229,7 +204,7 @@ ik_msgq_recv(int id, long type, void *buf, size_t len, long *type_out,
 	     int flags, int timeout_ms)
 {
 	struct ik__deadline d;
-	int64_t step = IK_MSGQ_POLL_MIN_NS;
+	struct ik__backoff b;
 	struct msgtmp t;
 	bool seen = false;
 	ssize_t n;
@@ -248,6 +223,7 @@ ik_msgq_recv(int id, long type, void *buf, size_t len, long *type_out,
 	if (r < 0)
 		return r;
 	ik__deadline_init(&d, timeout_ms);
+	ik__backoff_init(&b, IK_MSGQ_POLL_MIN_NS, IK_MSGQ_POLL_MAX_NS);
 	for (;;) {
 		if (timeout_ms < 0)
 			n = msgrcv(id, t.m, len, type, kfl);
@@ -266,7 +242,7 @@ ik_msgq_recv(int id, long type, void *buf, size_t len, long *type_out,
 			goto out;
 		}
 		seen = true;
-		r = pause_before_retry(&d, &step);
+		r = ik__backoff_sleep(&b, &d);
 		if (r < 0) {
 			n = r;
 			goto out;

@@ -106,4 +106,28 @@ ik__deadline_abs_realtime(const struct ik__deadline *d)
 	return ts;
 }
 
+/*
+ * Exponential back-off for the few waits the kernel gives no event for (a
+ * FIFO reader's arrival, a System V queue with a timeout, an object yet to
+ * be created). Each sleep is the current step or what is left of the
+ * deadline, whichever is shorter; the step doubles up to max.
+ */
+struct ik__backoff {
+	int64_t step_ns, max_ns;
+};
+
+static inline void
+ik__backoff_init(struct ik__backoff *b, int64_t min_ns, int64_t max_ns)
+{
+	b->step_ns = min_ns;
+	b->max_ns = max_ns;
+}
+
+/*
+ * Sleep one step (absolute CLOCK_MONOTONIC, so EINTR resumes toward the
+ * same instant). Returns 0, or -ETIMEDOUT when the deadline has passed
+ * (then nothing was slept: the caller's last attempt was at the deadline).
+ */
+int ik__backoff_sleep(struct ik__backoff *b, const struct ik__deadline *d);
+
 #endif
