@@ -4,6 +4,7 @@
  * (see lib/internal/transport.h for the contract).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,19 @@ static const struct ik__transport *const transports[] = {
 #undef IK__TRANSPORT
 	NULL,
 };
+
+int
+ik__chan_bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return IK_EBADADDR;
+}
 
 static const struct ik__transport *
 find(enum ik_scheme s)

@@ -49,6 +49,10 @@ struct ik__transport {
 	int (*close)(struct ik_chan *c);
 };
 
+/* Write one line to err (if any) and return IK_EBADADDR. */
+__attribute__((format(printf, 3, 4))) int ik__chan_bad(char *err, size_t errlen,
+						       const char *fmt, ...);
+
 /*
  * Length-prefixed framing over a byte-stream descriptor, shared by the
  * stream transports: a 4-byte big-endian length, then the bytes.

@@ -3,3 +3,5 @@
  * `const struct ik__transport ik__transport_<name>` defined in
  * lib/transports/<name>.c. Adding a transport = adding its file + one line.
  */
+IK__TRANSPORT(pmq)
+IK__TRANSPORT(svmq)
