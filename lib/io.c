@@ -121,20 +121,23 @@ ik__sigpipe_restore(struct ik__sigpipe *g, bool got_epipe)
 }
 
 /*
- * How many bytes a write to pipe/FIFO fd can take now without blocking:
- * capacity minus what is unread. PIPE_BUF when it cannot be told (another
- * kind of file). A concurrent writer may still take the space first; then
- * the write blocks until the reader makes room, the one case where a timed
- * write can overrun its deadline (documented in io.h).
+ * How many bytes a write to pipe/FIFO fd can take now without blocking,
+ * asked right after POLLOUT: capacity minus what is unread, and never less
+ * than PIPE_BUF, because POLLOUT means a whole free buffer slot. The floor
+ * also keeps a write of at most PIPE_BUF bytes in one piece, so the atomicity
+ * POSIX promises for such writes survives a timeout. A concurrent writer may
+ * still take the room first; then the write blocks until the reader makes
+ * room, the one case where a timed write can overrun its deadline.
  */
 static size_t
 pipe_room(int fd)
 {
 	int cap = fcntl(fd, F_GETPIPE_SZ), unread = 0;
 
-	if (cap <= 0 || ioctl(fd, FIONREAD, &unread) < 0 || unread < 0)
+	if (cap <= 0 || ioctl(fd, FIONREAD, &unread) < 0 || unread < 0 ||
+	    cap - unread < PIPE_BUF)
 		return PIPE_BUF;
-	return cap > unread ? (size_t)(cap - unread) : PIPE_BUF;
+	return (size_t)(cap - unread);
 }
 
 ssize_t
