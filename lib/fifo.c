@@ -27,7 +27,7 @@
 
 #define ALL_FLAGS                                                       \
 	(IK_FIFO_READ | IK_FIFO_WRITE | IK_FIFO_CREATE | IK_FIFO_EXCL | \
-	 IK_FIFO_SERVER | IK_FIFO_STREAM)
+	 IK_FIFO_SERVER | IK_FIFO_STREAM | IK_FIFO_NOWAIT)
 
 struct ik_fifo {
 	int fd;
@@ -161,6 +161,8 @@ open_reader(ik_fifo *f, struct stat *st, const struct ik__deadline *d)
 	f->fd = open_checked(f->path, O_RDONLY, st);
 	if (f->fd < 0)
 		return f->fd;
+	if (f->flags & IK_FIFO_NOWAIT)
+		return 0;
 	if (!(f->flags & IK_FIFO_SERVER))
 		return ik__wait_fd(f->fd, POLLIN, d);
 	/* our own reader is there, so this open cannot meet ENXIO */
@@ -197,6 +199,8 @@ valid_flags(unsigned fl)
 	if ((fl & IK_FIFO_SERVER) && !rd)
 		return false;
 	if ((fl & IK_FIFO_STREAM) && !wr)
+		return false;
+	if ((fl & IK_FIFO_NOWAIT) && (!rd || (fl & IK_FIFO_SERVER)))
 		return false;
 	if ((fl & IK_FIFO_EXCL) && !(fl & IK_FIFO_CREATE))
 		return false;

@@ -33,6 +33,8 @@ static const struct scase cases[] = {
 	{ "pmq", "pmq:%s?maxmsg=4&msgsize=8K", L2D | D2L, false, false, true,
 	  false },
 	{ "svmq", "svmq:private", L2D | D2L, false, false, true, false },
+	{ "fifo", "fifo:%s", D2L, false, false, true, true },
+	{ "fifo-big", "fifo:%s?maxmsg=1M", D2L, false, false, true, true },
 };
 
 #define NSIZES 4

@@ -28,6 +28,13 @@ extern "C" {
 #define IK_FIFO_EXCL 0x08u   /* with CREATE: -EEXIST if the path exists */
 #define IK_FIFO_SERVER 0x10u /* with READ: keep a write end, never see EOF */
 #define IK_FIFO_STREAM 0x20u /* with WRITE: byte stream, any length */
+/*
+ * With READ (not SERVER): return at once, without waiting for a writer.
+ * Reads then wait for data; end of file (0) comes only after a writer has
+ * come and gone, never before the first one arrives (Linux FIFO poll
+ * semantics), which is what a `cat < fifo` style reader needs.
+ */
+#define IK_FIFO_NOWAIT 0x40u
 
 typedef struct ik_fifo ik_fifo;
 

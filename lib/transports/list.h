@@ -5,3 +5,4 @@
  */
 IK__TRANSPORT(pmq)
 IK__TRANSPORT(svmq)
+IK__TRANSPORT(fifo)
