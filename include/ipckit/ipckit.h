@@ -18,5 +18,6 @@
 #include <ipckit/msgq.h>
 #include <ipckit/pmq.h>
 #include <ipckit/fifo.h>
+#include <ipckit/ring.h>
 
 #endif
