@@ -48,6 +48,9 @@ ikt_tmpdir(void)
 		perror("mkdtemp");
 		abort();
 	}
+	/* removed at exit of this process (children leave with _exit) */
+	if (tmpdir_owner == 0)
+		atexit(ikt_tmpdir_cleanup);
 	tmpdir_owner = getpid();
 	return tmpdir;
 }
