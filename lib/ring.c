@@ -32,6 +32,7 @@
 
 #include <ipckit/error.h>
 #include <ipckit/ring.h>
+#include <ipckit/shm.h>
 
 #include "internal/io.h"
 #include "internal/time.h"
@@ -610,51 +611,32 @@ valid_name(const char *name)
 }
 
 /*
- * Make and map the segment: the one place that knows how shared memory is
- * obtained (to be replaced by ik_shm once it lands). A memfd is sealed
- * against shrinking, so a peer cannot make our accesses fault with SIGBUS.
+ * Make and map the segment through ik_shm (0600, O_EXCL, memory reserved
+ * up front so a full tmpfs is -ENOSPC here, never SIGBUS later). A memfd
+ * is sealed against resizing, so a peer cannot make our accesses fault.
+ * The ring keeps the descriptor and the mapping; the ik_shm handle is only
+ * the way there.
  */
 static int
 segment_create(const char *name, size_t size, int *fdp, void **mapp)
 {
-	void *map;
-	int fd, rc;
+	struct ik_shm s = IK_SHM_INIT;
+	int rc;
 
 	if (name == NULL)
-		fd = memfd_create("ipckit-ring",
-				  MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		rc = ik_shm_memfd(&s, "ipckit-ring", size, 0);
 	else
-		fd = shm_open(name,
-			      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-				      O_NOFOLLOW,
-			      S_IRUSR | S_IWUSR);
-	if (fd < 0)
-		return -errno;
-	/* allocate now: tmpfs running out later would be SIGBUS, not ENOSPC */
-	rc = posix_fallocate(fd, 0, (off_t)size);
-	if (rc != 0) {
-		rc = -rc;
-		goto fail;
+		rc = ik_shm_create(&s, name, size, 0);
+	if (rc < 0)
+		return rc;
+	if (name == NULL && (rc = ik_shm_seal(&s, F_SEAL_SHRINK | F_SEAL_GROW |
+							  F_SEAL_SEAL)) < 0) {
+		ik_shm_close(&s);
+		return rc;
 	}
-	if (name == NULL &&
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
-		    0) {
-		rc = -errno;
-		goto fail;
-	}
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		goto fail;
-	}
-	*fdp = fd;
-	*mapp = map;
+	*fdp = s.fd;
+	*mapp = s.base;
 	return 0;
-fail:
-	if (name != NULL)
-		shm_unlink(name);
-	ik__close(fd);
-	return rc;
 }
 
 static ik_ring *
