@@ -330,6 +330,13 @@ stream_sender(pid_t to, int sig, int ack_fd)
 			acked = a;
 		}
 	}
+	/* and the receiver says it has them all */
+	while (acked < NSIG_STREAM) {
+		IKT_CHECK(poll(&p, 1, IKT_WAIT_MS) == 1);
+		IKT_CHECK(read(ack_fd, &a, sizeof(a)) == sizeof(a));
+		IKT_CHECK(a > acked && a <= NSIG_STREAM);
+		acked = a;
+	}
 	_exit(0);
 }
 
