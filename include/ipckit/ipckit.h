@@ -19,5 +19,7 @@
 #include <ipckit/pmq.h>
 #include <ipckit/fifo.h>
 #include <ipckit/ring.h>
+#include <ipckit/sig.h>
+#include <ipckit/loop.h>
 
 #endif
