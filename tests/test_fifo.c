@@ -36,49 +36,9 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/*
- * 1 if pid is asleep in syscall a or b, 0 if not (running or elsewhere),
- * -1 if /proc cannot tell. Lets a test act exactly while its peer waits.
- */
-static int
-in_syscall(pid_t pid, long a, long b)
-{
-	char p[64], buf[128];
-	FILE *f;
-	long nr;
-
-	snprintf(p, sizeof(p), "/proc/%d/syscall", (int)pid);
-	f = fopen(p, "r");
-	if (f == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	if (buf[0] < '0' || buf[0] > '9')
-		return 0; /* "running" */
-	nr = strtol(buf, NULL, 10);
-	return nr == a || nr == b;
-}
-
-/* Wait (bounded) until pid sleeps in syscall a or b. 0, or -1. */
-static int
-await_syscall(pid_t pid, long a, long b)
-{
-	const struct timespec ms = { 0, 1000000 };
-	int64_t end = ik__now_ns() + IKT_WAIT_MS * MS;
-	int r;
-
-	while (ik__now_ns() < end) {
-		r = in_syscall(pid, a, b);
-		if (r != 0)
-			return r > 0 ? 0 : -1;
-		nanosleep(&ms, NULL);
-	}
-	return -1;
-}
-
-#define AWAIT_POLL(pid) await_syscall((pid), SYS_poll, SYS_ppoll)
-#define AWAIT_NAP(pid) await_syscall((pid), SYS_nanosleep, SYS_clock_nanosleep)
+#define AWAIT_POLL(pid) ikt_await_syscall((pid), SYS_poll, SYS_ppoll)
+#define AWAIT_NAP(pid) \
+	ikt_await_syscall((pid), SYS_nanosleep, SYS_clock_nanosleep)
 
 struct rec {
 	uint32_t writer, seq;

@@ -37,30 +37,12 @@ teardown(void **state)
 	return pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 }
 
-/* the first field of /proc/<pid>/task/<tid>/syscall, -1 when running */
-static long
-blocked_in(pid_t pid, pid_t tid)
-{
-	char path[96], buf[128] = { 0 };
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -2;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
-		return -1;
-	return strtol(buf, NULL, 10);
-}
-
 static int
 in_epoll_wait(pid_t pid, pid_t tid)
 {
-	long nr = blocked_in(pid, tid);
+	long nr = ikt_syscall_of(tid);
+
+	(void)pid;
 
 	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait
 #ifdef SYS_epoll_pwait2

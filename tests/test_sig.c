@@ -517,25 +517,6 @@ test_self_pipe(void **state)
 	assert_int_equal(fcntl(rfd, F_GETFD), -1); /* closed */
 }
 
-/* the first field of /proc/<pid>/syscall: the call it is blocked in */
-static long
-blocked_in(pid_t pid)
-{
-	char path[64], buf[128] = { 0 };
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -2;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
-		return -1; /* "running" */
-	return strtol(buf, NULL, 10);
-}
-
 /* poll a condition with a deadline (no sleep-based synchronisation) */
 #define WAIT_UNTIL(cond)                                        \
 	do {                                                    \
@@ -587,11 +568,11 @@ eintr_case(int flags)
 		pid_t pp = getppid();
 
 		close(data[0]);
-		WAIT_UNTIL(blocked_in(pp) == SYS_read);
+		WAIT_UNTIL(ikt_syscall_of(pp) == SYS_read);
 		IKT_CHECK(ik_sig_kill(pp, SIGUSR1) == 0);
 		WAIT_UNTIL(*shared == 1);
 		if (flags & IK_SIG_RESTART) /* back in the restarted read */
-			WAIT_UNTIL(blocked_in(pp) == SYS_read);
+			WAIT_UNTIL(ikt_syscall_of(pp) == SYS_read);
 		IKT_CHECK(write(data[1], "x", 1) == 1);
 		_exit(0);
 	}

@@ -251,3 +251,39 @@ ikt_wait_sleeping(pid_t pid)
 	}
 	return -1;
 }
+
+long
+ikt_syscall_of(pid_t tid)
+{
+	char path[64], buf[128] = { 0 };
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -2;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1; /* "running" */
+	return strtol(buf, NULL, 10);
+}
+
+int
+ikt_await_syscall(pid_t tid, long a, long b)
+{
+	const struct timespec ms = { 0, 1000000 };
+	int64_t end = ikt_now_ns() + (int64_t)IKT_WAIT_MS * 1000000;
+
+	while (ikt_now_ns() < end) {
+		long nr = ikt_syscall_of(tid);
+
+		if (nr == -2)
+			return -1;
+		if (nr >= 0 && (nr == a || nr == b))
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return -1;
+}

@@ -82,6 +82,20 @@ int ikt_check(const void *buf, size_t len, uint32_t seed);
  */
 int ikt_wait_sleeping(pid_t pid);
 
+/*
+ * The system call thread tid (a pid, or a thread's id: /proc/<tid> names
+ * both) is blocked in, from /proc/<tid>/syscall: its number, -1 when it is
+ * running, -2 when it is gone.
+ */
+long ikt_syscall_of(pid_t tid);
+
+/*
+ * Wait, at most IKT_WAIT_MS, until tid is blocked in system call a or b
+ * (-1 for none). 0, or -1 on timeout. How a test acts exactly while a peer
+ * waits (to deliver EINTR, to arrive during a poll) without sleeping.
+ */
+int ikt_await_syscall(pid_t tid, long a, long b);
+
 /* Count of open descriptors of this process (for leak checks). */
 int ikt_fd_count(void);
 
