@@ -9,5 +9,6 @@
 #include <ipckit/version.h>
 #include <ipckit/error.h>
 #include <ipckit/runtime.h>
+#include <ipckit/sock.h>
 
 #endif
