@@ -21,5 +21,6 @@
 #include <ipckit/ring.h>
 #include <ipckit/sig.h>
 #include <ipckit/loop.h>
+#include <ipckit/sock.h>
 
 #endif
