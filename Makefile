@@ -1,17 +1,21 @@
 # Front door for ipckit. The build itself is CMake (+ Ninja); this file only
 # chains the steps a newcomer needs, each target doing its own set-up:
 #   make test    install missing packages, build, run the suite, then again
-#                under ASan+UBSan, and check that clang builds clean too
+#                under ASan+UBSan, the ring's tests under TSan, and check
+#                that clang builds clean too
 #   make demo    build and run every example program of the seed
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+# the tests ThreadSanitizer runs: those of the lock-free shared structures
+TSAN_TESTS ?= ^test_ring
 CLANG_BUILD ?= build-clang
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build build-asan test test-unit test-asan check-clang demo \
+.PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan check-clang demo \
 	install \
 	fuzz format format-check clean
 
@@ -27,8 +31,17 @@ build: deps
 
 # The clang build comes first (compile only), then both suites; the last
 # line adds them up ("tests: N passed, M failed").
-test: check-clang build build-asan
-	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD)
+test: check-clang build build-asan build-tsan
+	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
+		'$(TSAN_BUILD):$(TSAN_TESTS)'
+
+test-tsan: build-tsan
+	@JOBS=$(JOBS) scripts/ctest-summary.sh '$(TSAN_BUILD):$(TSAN_TESTS)'
+
+build-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DIK_SANITIZE=thread >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 test-unit: build
 	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD)
@@ -74,4 +87,4 @@ format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

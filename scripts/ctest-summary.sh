@@ -1,14 +1,18 @@
 #!/bin/sh
 # Run ctest for each build dir given, show its output, and end with one
 # plain line adding up every suite: "tests: N passed, M failed".
-# Exit non-zero if any suite failed. Usage: ctest-summary.sh DIR...
+# Exit non-zero if any suite failed. Usage: ctest-summary.sh DIR[:REGEX]...
+# (REGEX: run only the tests it matches, plus the suite bookends)
 set -u
 pass=0
 failed=0
 status=0
-for dir in "$@"; do
+for arg in "$@"; do
+	dir=${arg%%:*}
+	set --
+	[ "$dir" != "$arg" ] && set -- -R "${arg#*:}|suite_begin|suite_end"
 	log=$(mktemp)
-	ctest --test-dir "$dir" --output-on-failure -j "${JOBS:-2}" 2>&1 | tee "$log"
+	ctest --test-dir "$dir" --output-on-failure -j "${JOBS:-2}" "$@" 2>&1 | tee "$log"
 	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
 	rm -f "$log"
 	if [ -z "$line" ]; then
