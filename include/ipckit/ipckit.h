@@ -9,5 +9,7 @@
 #include <ipckit/version.h>
 #include <ipckit/error.h>
 #include <ipckit/runtime.h>
+#include <ipckit/sem.h>
+#include <ipckit/mutex.h>
 
 #endif
