@@ -151,7 +151,7 @@ int ik_sem_stat(int semid, struct ik_sem_info *info);
 /* ---- POSIX semaphores --------------------------------------------------- */
 
 /*
- * Named: name is "/" followed by 1 to 250 characters, none of them '/'
+ * Named: name is "/" followed by 1 to 251 characters, none of them '/'
  * (-EINVAL otherwise, -ENAMETOOLONG if longer). ik_psem_create makes a new
  * one (O_CREAT|O_EXCL, mode 0600, -EEXIST if it exists) holding value;
  * ik_psem_open opens an existing one (-ENOENT). Both store the semaphore in
