@@ -22,5 +22,7 @@
 #include <ipckit/sig.h>
 #include <ipckit/loop.h>
 #include <ipckit/sock.h>
+#include <ipckit/sem.h>
+#include <ipckit/mutex.h>
 
 #endif
