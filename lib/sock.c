@@ -20,6 +20,7 @@
 #include <ipckit/sock.h>
 
 #include "internal/io.h"
+#include "internal/sock.h"
 
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
@@ -52,11 +53,6 @@ is_abstract(enum ik_sock_kind kind)
 	return kind >= IK_SOCK_ABSTRACT_STREAM &&
 	       kind <= IK_SOCK_ABSTRACT_SEQPACKET;
 }
-
-/* Defined in sock_addr.c (declared there too: keep the two in step). */
-int ik__sock_type(enum ik_sock_kind kind);
-int ik__sock_lookup(enum ik_sock_kind kind, const char *text, unsigned flags,
-		    bool passive, struct addrinfo **res);
 
 /* ---- handles ------------------------------------------------------------- */
 

@@ -18,12 +18,9 @@
 #include <ipckit/error.h>
 #include <ipckit/sock.h>
 
-#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#include "internal/sock.h"
 
-/* Used by sock.c, which declares them too: keep the two in step. */
-int ik__sock_type(enum ik_sock_kind kind);
-int ik__sock_lookup(enum ik_sock_kind kind, const char *text, unsigned flags,
-		    bool passive, struct addrinfo **res);
+#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 static bool
 valid_kind(enum ik_sock_kind kind)

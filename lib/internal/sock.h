@@ -1,0 +1,15 @@
+/* Shared between lib/sock.c and lib/sock_addr.c: kinds to socket types and
+ * address lookup (getaddrinfo for tcp/udp, sockaddr_un for the others). */
+#ifndef IK_INTERNAL_SOCK_H
+#define IK_INTERNAL_SOCK_H
+
+#include <netdb.h>
+#include <stdbool.h>
+
+#include <ipckit/sock.h>
+
+int ik__sock_type(enum ik_sock_kind kind);
+int ik__sock_lookup(enum ik_sock_kind kind, const char *text, unsigned flags,
+		    bool passive, struct addrinfo **res);
+
+#endif
