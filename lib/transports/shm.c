@@ -210,8 +210,11 @@ shm_close(struct ik_chan *c)
 {
 	struct shmchan *p = c->priv;
 
-	ik_ring_close(p->tx);
+	/* receiving side first: a peer that sees our sending side closed
+	 * (recv -EPIPE) then finds its sends refused too, never accepted
+	 * into a ring nobody reads */
 	ik_ring_close(p->rx);
+	ik_ring_close(p->tx);
 	free(p);
 	return 0;
 }

@@ -305,8 +305,11 @@ ik__sockchan_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	for (;;) {
 		int left = ik__deadline_left_ms(&d);
 
+		/* ik_sock_connect(0) gives up on a Unix socket before it
+		 * tries (and a TCP handshake needs a moment): the last try
+		 * is given a millisecond */
 		r = ik_sock_connect(&s, k.kind, c->addr.rest, &k.so,
-				    timeout_ms == 0 ? 0 : left);
+				    left == 0 ? 1 : left);
 		if ((r != -ENOENT && r != -ECONNREFUSED) ||
 		    ik__backoff_sleep(&b, &d) < 0)
 			break;
@@ -450,7 +453,10 @@ ik__sockchan_fd(const struct ik_chan *c)
 	return ik_sock_fd(p->s);
 }
 
-/* A tcp/udp listener on port 0 shows the port the kernel picked. */
+/*
+ * A tcp/udp listener on port 0, and the connections it accepts, show the
+ * port the kernel picked.
+ */
 int
 ik__sockchan_addr(const struct ik_chan *c, char *buf, size_t len)
 {
@@ -460,7 +466,7 @@ ik__sockchan_addr(const struct ik_chan *c, char *buf, size_t len)
 	uint16_t port;
 	int r;
 
-	if (is_unix(p->kind) || !p->listener || c->addr.port != 0)
+	if (is_unix(p->kind) || c->addr.port != 0)
 		return ik_addr_format(&c->addr, buf, len);
 	r = ik_sock_local_addr(p->s, &a);
 	if (r < 0)
