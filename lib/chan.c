@@ -130,6 +130,17 @@ eff_timeout(const struct ik_chan *c, int timeout_ms)
 	return c->nonblock ? 0 : timeout_ms;
 }
 
+/*
+ * Lower layers (deadline waits, FIFO reads) report an expired zero timeout
+ * as -ETIMEDOUT; the channel contract says -EAGAIN for "would block", so
+ * an event loop can tell "try later" from "waited and gave up".
+ */
+static ssize_t
+would_block(ssize_t r, int timeout_ms)
+{
+	return timeout_ms == 0 && r == -ETIMEDOUT ? -EAGAIN : r;
+}
+
 int
 ik_chan_accept(struct ik_chan *l, struct ik_chan **out, int timeout_ms)
 {
@@ -145,7 +156,8 @@ ik_chan_accept(struct ik_chan *l, struct ik_chan **out, int timeout_ms)
 		return -ENOMEM;
 	c->t = l->t;
 	c->addr = l->addr;
-	r = l->t->accept(l, c, eff_timeout(l, timeout_ms));
+	timeout_ms = eff_timeout(l, timeout_ms);
+	r = (int)would_block(l->t->accept(l, c, timeout_ms), timeout_ms);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -166,7 +178,9 @@ ik_chan_sendm(struct ik_chan *c, const void *buf, size_t len,
 		return -EBADMSG;
 	if (len > c->maxmsg)
 		return -EMSGSIZE;
-	return c->t->send(c, buf, len, meta, eff_timeout(c, timeout_ms));
+	timeout_ms = eff_timeout(c, timeout_ms);
+	return would_block(c->t->send(c, buf, len, meta, timeout_ms),
+			   timeout_ms);
 }
 
 ssize_t
@@ -181,7 +195,8 @@ ik_chan_recvm(struct ik_chan *c, void *buf, size_t cap,
 		return -EOPNOTSUPP;
 	if (c->broken)
 		return -EBADMSG;
-	n = c->t->recv(c, buf, cap, meta, eff_timeout(c, timeout_ms));
+	timeout_ms = eff_timeout(c, timeout_ms);
+	n = would_block(c->t->recv(c, buf, cap, meta, timeout_ms), timeout_ms);
 	if (n == -EBADMSG)
 		c->broken = true;
 	return n;

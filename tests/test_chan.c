@@ -27,15 +27,46 @@ struct scase {
 	bool peer_death; /* recv sees -EPIPE when the peer is gone */
 	bool keeps;	 /* a too-big message waits for a bigger buffer */
 	bool path;	 /* %s is a filesystem path (else "/ikt-...") */
+	bool hello;	 /* datagram listener: learns its peer from a first
+			    message before it can answer */
 };
 
+#define C(...)              \
+	{                   \
+		__VA_ARGS__ \
+	}
 static const struct scase cases[] = {
-	{ "pmq", "pmq:%s?maxmsg=4&msgsize=8K", L2D | D2L, false, false, true,
-	  false },
-	{ "svmq", "svmq:private", L2D | D2L, false, false, true, false },
-	{ "fifo", "fifo:%s", D2L, false, false, true, true },
-	{ "fifo-big", "fifo:%s?maxmsg=1M", D2L, false, false, true, true },
+	C("pmq", "pmq:%s?maxmsg=4&msgsize=8K", L2D | D2L, false, false, true,
+	  false, false),
+	C("svmq", "svmq:private", L2D | D2L, false, false, true, false, false),
+	C("fifo", "fifo:%s", D2L, false, false, true, true, false),
+	C("fifo-big", "fifo:%s?maxmsg=1M", D2L, false, false, true, true,
+	  false),
+	C("unix", "unix:%s", L2D | D2L, true, true, true, true, false),
+	C("unix-small", "unix:%s?maxmsg=64K", L2D | D2L, true, true, true, true,
+	  false),
+	C("abstract", "abstract:%s", L2D | D2L, true, true, true, false, false),
+	C("abstract-pkt", "abstract:%s?type=seqpacket", L2D | D2L, true, true,
+	  true, false, false),
+	C("unixpacket", "unixpacket:%s", L2D | D2L, true, true, true, true,
+	  false),
+	C("unixpacket-big", "unixpacket:%s?maxmsg=128K", L2D | D2L, true, true,
+	  true, true, false),
+	C("unixgram", "unixgram:%s", L2D | D2L, false, false, true, true, true),
+	C("unix-dgram", "unix:%s?type=dgram", L2D | D2L, false, false, true,
+	  true, true),
+	C("tcp4", "tcp:127.0.0.1:0", L2D | D2L, true, true, true, false, false),
+	C("tcp6", "tcp:[::1]:0", L2D | D2L, true, true, true, false, false),
+	C("tcp4-small", "tcp:127.0.0.1:0?maxmsg=8K", L2D | D2L, true, true,
+	  true, false, false),
+	C("udp4", "udp:127.0.0.1:0", L2D | D2L, false, false, true, false,
+	  true),
+	C("udp6", "udp:[::1]:0", L2D | D2L, false, false, true, false, true),
+	C("shm", "shm:%s", L2D | D2L, false, true, true, false, false),
+	C("shm-small", "shm:%s?size=8K&spin=0", L2D | D2L, false, true, true,
+	  false, false),
 };
+#undef C
 
 #define NSIZES 4
 #define CAP_MAX (4u << 20)
@@ -136,6 +167,8 @@ run_case(const struct scase *c, int dir)
 	if (pid == 0) {
 		IKT_CHECK(ik_chan_dial(&d, dial_addr, IKT_WAIT_MS, err,
 				       sizeof(err)) == 0);
+		if (c->hello && dir == L2D)
+			IKT_CHECK(ik_chan_send(d, "hi", 2, IKT_WAIT_MS) == 2);
 		if (dir == L2D)
 			IKT_CHECK(recv_all(d, buf, c->keeps) == 0);
 		else
@@ -151,6 +184,13 @@ run_case(const struct scase *c, int dir)
 		r = ik_chan_accept(l, &io, IKT_WAIT_MS);
 		if (r < 0)
 			fail_msg("%s: accept: %s", addr, ik_strerror(r));
+	}
+	if (c->hello && dir == L2D) {
+		/* nobody to answer yet, then the first sender */
+		assert_int_equal(ik_chan_send(io, "x", 1, 0), -EDESTADDRREQ);
+		assert_int_equal(ik_chan_recv(io, buf, CAP_MAX, IKT_WAIT_MS),
+				 2);
+		assert_memory_equal(buf, "hi", 2);
 	}
 	/* max + 1 is refused before anything moves */
 	{

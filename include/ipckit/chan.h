@@ -74,8 +74,8 @@ ssize_t ik_chan_send(struct ik_chan *c, const void *buf, size_t len,
 
 /*
  * Receive one message into buf. Returns its length; -EMSGSIZE when it does
- * not fit in cap (the message is kept for a later call with a bigger buffer
- * where the mechanism allows it: all but unixgram, udp and raw streams);
+ * not fit in cap (the message is kept for a later call with a bigger buffer,
+ * on every transport; raw streams have no messages and return what fits);
  * -EPIPE when the other side has closed (end of stream; raw streams return
  * 0 instead); -EBADMSG for a malformed frame (the connection is then
  * unusable: close it); -EAGAIN, -ETIMEDOUT; -EOPNOTSUPP for send-only.
@@ -97,7 +97,8 @@ size_t ik_chan_maxmsg(const struct ik_chan *c);
 /*
  * A descriptor that polls readable (events = POLLIN) when a message or a
  * connection may be waiting, for <ipckit/loop.h>. Readiness is a hint: the
- * following non-blocking recv may still return -EAGAIN.
+ * following non-blocking recv may still return -EAGAIN. -EOPNOTSUPP where
+ * the mechanism offers none (svmq; shm, whose named rings have no eventfd).
  */
 int ik_chan_fd(const struct ik_chan *c);
 
