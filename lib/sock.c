@@ -465,8 +465,9 @@ connect_unix(int fd, const struct ik_sock_addr *a, const struct ik__deadline *d,
 
 	for (;;) {
 		left = ik__deadline_left_ns(d);
-		if (!d->forever && left == 0)
-			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+		/* timeout 0 still makes its one attempt */
+		if (!d->forever && left == 0 && timeout_ms != 0)
+			return -ETIMEDOUT;
 		if (timeout_ms == 0)
 			r = ik__set_nonblock(fd, true);
 		else

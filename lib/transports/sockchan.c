@@ -305,9 +305,8 @@ ik__sockchan_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	for (;;) {
 		int left = ik__deadline_left_ms(&d);
 
-		/* ik_sock_connect(0) gives up on a Unix socket before it
-		 * tries (and a TCP handshake needs a moment): the last try
-		 * is given a millisecond */
+		/* a TCP handshake needs a moment: the last try is given a
+		 * millisecond */
 		r = ik_sock_connect(&s, k.kind, c->addr.rest, &k.so,
 				    left == 0 ? 1 : left);
 		if ((r != -ENOENT && r != -ECONNREFUSED) ||
