@@ -17,5 +17,6 @@
 #include <ipckit/shm.h>
 #include <ipckit/msgq.h>
 #include <ipckit/pmq.h>
+#include <ipckit/obj.h>
 
 #endif
