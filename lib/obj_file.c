@@ -411,8 +411,15 @@ ik__obj_file_list(struct ik__objv *ov, unsigned kinds,
 		memcpy(path, q->paths[i], len + 1);
 		fd = open(path,
 			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
+		if (fd < 0) {
+			r = -errno;
+			/* say why: O_NOFOLLOW|O_DIRECTORY on a link is ENOTDIR
+			 */
+			if (r == -ENOTDIR && lstat(path, &st) == 0 &&
+			    S_ISLNK(st.st_mode))
+				r = -ELOOP;
+			return r;
+		}
 		if (fstat(fd, &st) < 0) {
 			r = -errno;
 			ik__close(fd);
