@@ -7,6 +7,7 @@ py=/usr/bin/python3
 ik=$IKT_IPCKIT
 qid="" mid=""
 cleanup() {
+	set +e # ikt_cleanup's kill fails on pids already reaped
 	[ -n "$qid" ] && ipcrm -q "$qid" 2>/dev/null
 	[ -n "$mid" ] && ipcrm -m "$mid" 2>/dev/null
 	ikt_cleanup
@@ -41,7 +42,7 @@ expect_eq "--user me" "$(get "r['id'] == $qid" id)" "$qid"
 
 # a FIFO held open by another process, found on disk too
 mkfifo -m 600 "$ikt_tmp/f"
-sleep 600 <>"$ikt_tmp/f" &
+sleep 600 <>"$ikt_tmp/f" >/dev/null 2>&1 &
 holder=$!
 ikt_pids="$ikt_pids $holder"
 LS_ARGS="--kind fifo"
@@ -53,7 +54,7 @@ expect_eq "fifo fields" "$(get "r['name'] == '$ikt_tmp/f'" owner perms on_disk u
 $py -c "import socket,sys,time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1]); s.listen(1)
-print('ready', flush=True); time.sleep(600)" "$ikt_tmp/s.sock" >"$ikt_tmp/srv.out" &
+print('ready', flush=True); time.sleep(600)" "$ikt_tmp/s.sock" >"$ikt_tmp/srv.out" 2>&1 &
 srv=$!
 ikt_pids="$ikt_pids $srv"
 wait_for grep -q ready "$ikt_tmp/srv.out"

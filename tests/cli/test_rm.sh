@@ -10,6 +10,8 @@ if [ -z "${IKT_IN_NS:-}" ]; then
 fi
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
+# ikt_cleanup's kill fails on pids already reaped: not under set -e
+trap 'set +e; ikt_cleanup' EXIT INT TERM
 py=/usr/bin/python3
 ik=$IKT_IPCKIT
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
@@ -20,7 +22,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.shmat.restype = ctypes.c_void_p
 i = libc.shmget(0, 4096, 0o1600)
 assert i >= 0 and libc.shmat(i, None, 0) not in (None, ctypes.c_void_p(-1).value)
-print(i, flush=True); time.sleep(600)" >"$ikt_tmp/live.id" &
+print(i, flush=True); time.sleep(600)" >"$ikt_tmp/live.id" 2>/dev/null &
 ikt_pids="$ikt_pids $!"
 wait_for grep -q . "$ikt_tmp/live.id"
 live=$(cat "$ikt_tmp/live.id")
@@ -36,7 +38,7 @@ qid=$(ipcs -q | awk -v k="$qkey" '$1 == k { print $2 }')
 srv() {
 	$py -c "import socket,sys,time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
-print('ready', flush=True); time.sleep(600)" "$1" >"$1.out" &
+print('ready', flush=True); time.sleep(600)" "$1" >"$1.out" 2>&1 &
 	ikt_pids="$ikt_pids $!"
 	wait_for grep -q ready "$1.out"
 }

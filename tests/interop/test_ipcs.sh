@@ -12,6 +12,8 @@ if [ -z "${IKT_IN_NS:-}" ]; then
 fi
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
+# ikt_cleanup's kill fails on pids already reaped: not under set -e
+trap 'set +e; ikt_cleanup' EXIT INT TERM
 py=/usr/bin/python3
 ik=$IKT_IPCKIT
 
@@ -29,7 +31,7 @@ for t, m in ((1, b'hello'), (2, b'world, again')):
 $py -c "import ctypes,sys,time
 libc = ctypes.CDLL(None); libc.shmat.restype = ctypes.c_void_p
 assert libc.shmat(int(sys.argv[1]), None, 0) != ctypes.c_void_p(-1).value
-print('ready', flush=True); time.sleep(600)" "$mid" >"$ikt_tmp/att" &
+print('ready', flush=True); time.sleep(600)" "$mid" >"$ikt_tmp/att" 2>/dev/null &
 ikt_pids="$ikt_pids $!"
 wait_for grep -q ready "$ikt_tmp/att"
 
@@ -112,7 +114,7 @@ mnt="$ikt_tmp/mq"
 mkdir "$mnt"
 mount -t mqueue none "$mnt"
 (umask 077 && : >"$mnt/ikt-q")
-sleep 600 <"$mnt/ikt-q" &
+sleep 600 <"$mnt/ikt-q" >/dev/null 2>&1 &
 holder=$!
 ikt_pids="$ikt_pids $holder"
 wait_for sh -c "'$ik' ls --json --kind pmq | grep -q '\"users\": \[$holder\]'"
