@@ -8,7 +8,8 @@
  * shared memory is validated before it is trusted. The segment and the set
  * are removed at the end.
  *
- * usage: shm_demo [-n RECORDS] [-s SLOTS]     (defaults 1000, 8)
+ * usage: shm_demo [-v] [-n RECORDS] [-s SLOTS]     (defaults 1000, 8)
+ *        -v: say which segment and semaphore set were made (on stderr)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -113,7 +114,7 @@ consume(struct segment *s, int semid, uint32_t n, uint64_t *sum)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: shm_demo [-n RECORDS] [-s SLOTS]\n");
+	fprintf(stderr, "usage: shm_demo [-v] [-n RECORDS] [-s SLOTS]\n");
 	return 2;
 }
 
@@ -125,13 +126,17 @@ main(int argc, char **argv)
 	uint64_t sum = 1469598103934665603ull;
 	long n = 1000, slots = 8;
 	struct segment *s;
-	int opt, semid, r, st, ret = 0;
+	int opt, semid, r, st, ret = 0, verbose = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "vn:s:")) != -1) {
 		char *end;
 		long v;
 
+		if (opt == 'v') {
+			verbose = 1;
+			continue;
+		}
 		if (opt != 'n' && opt != 's')
 			return usage();
 		errno = 0;
@@ -170,6 +175,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (verbose)
+		fprintf(stderr, "shm_demo: segment %d, semaphore set %d\n",
+			shm.id, semid);
 	pid = fork();
 	if (pid < 0) {
 		perror("shm_demo: fork");
