@@ -5,6 +5,7 @@
  * changed with sysctl at any time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -57,29 +58,6 @@ sysvipc_count(const char *kind, int sum_col, int64_t *rows, int64_t *sum)
 	}
 	fclose(f);
 	return 0;
-}
-
-static const char *
-mqueue_mount(void)
-{
-	static char dir[256];
-	char line[512];
-	FILE *f = fopen("/proc/self/mounts", "re");
-
-	if (f == NULL)
-		return NULL;
-	dir[0] = '\0';
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char dev[128], mnt[256], type[64];
-
-		if (sscanf(line, "%127s %255s %63s", dev, mnt, type) == 3 &&
-		    strcmp(type, "mqueue") == 0) {
-			snprintf(dir, sizeof(dir), "%s", mnt);
-			break;
-		}
-	}
-	fclose(f);
-	return dir[0] ? dir : NULL;
 }
 
 static int64_t
@@ -230,10 +208,11 @@ fill(size_t i, struct ik_limit *l)
 
 		l->used = (sum + pg - 1) / pg; /* column 3: size in bytes */
 	} else if (strcmp(r->name, "fs.mqueue.queues_max") == 0) {
-		const char *m = mqueue_mount();
+		char m[PATH_MAX];
+		int none = ik__mqueue_dir(m, sizeof(m)) < 0;
 
-		l->used = m ? count_dir(m) : -1;
-		if (m == NULL)
+		l->used = none ? -1 : count_dir(m);
+		if (none)
 			l->note = "no mqueue filesystem is mounted, so POSIX "
 				  "queues cannot be counted (as root: mkdir -p "
 				  "/dev/mqueue && mount -t mqueue none "

@@ -19,45 +19,12 @@
 
 #include "internal/io.h"
 #include "internal/obj.h"
+#include "internal/proc.h"
 
 #define SHM_DIR "/dev/shm"
 #define UNIX_ACCEPTCON 0x10000 /* __SO_ACCEPTCON in /proc/net/unix Flags */
 #define UNIX_CONNECTED 3       /* SS_CONNECTED in the St column */
 #define WALK_DEPTH_MAX 8
-
-/* The first mqueue mount of /proc/self/mounts, octal escapes decoded. */
-static int
-mqueue_dir(char *dir, size_t len)
-{
-	char line[PATH_MAX + 256], mnt[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
-	int r = -ENOENT;
-
-	if (f == NULL)
-		return -errno;
-	while (r < 0 && fgets(line, sizeof(line), f) != NULL) {
-		size_t j = 0;
-
-		if (sscanf(line, "%*s %4095s %63s", mnt, type) != 2 ||
-		    strcmp(type, "mqueue") != 0)
-			continue;
-		for (size_t i = 0; mnt[i] != '\0' && j + 1 < len; i++) {
-			unsigned c;
-
-			if (mnt[i] == '\\' &&
-			    sscanf(mnt + i + 1, "%3o", &c) == 1) {
-				dir[j++] = (char)c;
-				i += 3;
-			} else {
-				dir[j++] = mnt[i];
-			}
-		}
-		dir[j] = '\0';
-		r = 0;
-	}
-	fclose(f);
-	return r;
-}
 
 static void
 fill_stat(struct ik_obj *o, const struct stat *st)
@@ -368,7 +335,7 @@ ik__obj_file_list(struct ik__objv *ov, unsigned kinds,
 	int r;
 
 	if (kinds & IK_OBJ_MASK(IK_OBJ_PMQ)) {
-		r = mqueue_dir(dir, sizeof(dir));
+		r = ik__mqueue_dir(dir, sizeof(dir));
 		if (r == -ENOENT)
 			*notes |= IK_OBJ_NOTE_NO_MQUEUE;
 		else if (r == 0)
@@ -553,7 +520,7 @@ ik__obj_file_remove(const struct ik_obj *o)
 
 	switch (o->kind) {
 	case IK_OBJ_PMQ:
-		r = mqueue_dir(dir, sizeof(dir));
+		r = ik__mqueue_dir(dir, sizeof(dir));
 		if (r < 0)
 			return r;
 		return remove_at(dir, o->name + 1, o->dev, o->ino);

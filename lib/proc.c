@@ -1,7 +1,10 @@
 /* /proc readers and capability checks (see lib/internal/proc.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,4 +84,38 @@ ik__has_cap(int cap)
 	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &h, d) != 0)
 		return false;
 	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* The first mqueue mount of /proc/self/mounts, octal escapes decoded. */
+int
+ik__mqueue_dir(char *dir, size_t len)
+{
+	char line[PATH_MAX + 256], mnt[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int r = -ENOENT;
+
+	if (f == NULL)
+		return -errno;
+	while (r < 0 && fgets(line, sizeof(line), f) != NULL) {
+		size_t j = 0;
+
+		if (sscanf(line, "%*s %4095s %63s", mnt, type) != 2 ||
+		    strcmp(type, "mqueue") != 0)
+			continue;
+		for (size_t i = 0; mnt[i] != '\0' && j + 1 < len; i++) {
+			unsigned c;
+
+			if (mnt[i] == '\\' &&
+			    sscanf(mnt + i + 1, "%3o", &c) == 1) {
+				dir[j++] = (char)c;
+				i += 3;
+			} else {
+				dir[j++] = mnt[i];
+			}
+		}
+		dir[j] = '\0';
+		r = 0;
+	}
+	fclose(f);
+	return r;
 }

@@ -22,4 +22,10 @@ int ik__proc_long(const char *path, long *out);
 /* Whether the calling thread has capability cap in its effective set. */
 bool ik__has_cap(int cap);
 
+/*
+ * The directory of the first mqueue filesystem mounted (octal escapes of
+ * /proc/self/mounts decoded) into dir. 0, -ENOENT when none is mounted.
+ */
+int ik__mqueue_dir(char *dir, size_t len);
+
 #endif
