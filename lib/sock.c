@@ -35,25 +35,6 @@ struct ik_sock {
 	char path[SUN_PATH_MAX];
 };
 
-static bool
-valid_kind(enum ik_sock_kind kind)
-{
-	return kind >= IK_SOCK_UNIX_STREAM && kind <= IK_SOCK_UDP;
-}
-
-static bool
-is_unix(enum ik_sock_kind kind)
-{
-	return kind <= IK_SOCK_ABSTRACT_SEQPACKET;
-}
-
-static bool
-is_abstract(enum ik_sock_kind kind)
-{
-	return kind >= IK_SOCK_ABSTRACT_STREAM &&
-	       kind <= IK_SOCK_ABSTRACT_SEQPACKET;
-}
-
 /* ---- handles ------------------------------------------------------------- */
 
 static struct ik_sock *
@@ -162,9 +143,9 @@ ik_sock_pair(enum ik_sock_kind kind, struct ik_sock *out[2])
 	struct ik_sock *a, *b;
 	int fd[2];
 
-	if (!valid_kind(kind) || out == NULL)
+	if (!ik__sock_valid_kind(kind) || out == NULL)
 		return -EINVAL;
-	if (!is_unix(kind))
+	if (!ik__sock_is_unix(kind))
 		return -EOPNOTSUPP;
 	if (socketpair(AF_UNIX, ik__sock_type(kind) | SOCK_CLOEXEC, 0, fd) < 0)
 		return -errno;
@@ -321,14 +302,14 @@ do_bind(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 
 	if (opts != NULL)
 		o = *opts;
-	if (out == NULL || addr == NULL || !valid_kind(kind) ||
+	if (out == NULL || addr == NULL || !ik__sock_valid_kind(kind) ||
 	    (o.mode & ~0777u) != 0)
 		return -EINVAL;
 	if (o.mode == 0)
 		o.mode = S_IRUSR | S_IWUSR;
 	if (o.flags & IK_SOCK_NONBLOCK)
 		extra |= SOCK_NONBLOCK;
-	if (!is_unix(kind))
+	if (!ik__sock_is_unix(kind))
 		return bind_inet(out, kind, addr, o.flags, extra);
 	r = ik_sock_resolve(kind, addr, o.flags, &a);
 	if (r < 0)
@@ -341,7 +322,7 @@ do_bind(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (is_abstract(kind))
+	if (ik__sock_is_abstract(kind))
 		r = bind(fd, (const struct sockaddr *)&a.ss, a.len) < 0 ? -errno
 									: 0;
 	else
@@ -371,7 +352,7 @@ ik_sock_listen(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 	int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
 	int r;
 
-	if (valid_kind(kind) && ik__sock_type(kind) == SOCK_DGRAM)
+	if (ik__sock_valid_kind(kind) && ik__sock_type(kind) == SOCK_DGRAM)
 		return -EOPNOTSUPP;
 	r = do_bind(&s, kind, addr, opts, SOCK_NONBLOCK);
 	if (r < 0)
@@ -556,10 +537,10 @@ ik_sock_connect(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 
 	if (opts != NULL)
 		o = *opts;
-	if (out == NULL || addr == NULL || !valid_kind(kind))
+	if (out == NULL || addr == NULL || !ik__sock_valid_kind(kind))
 		return -EINVAL;
 	ik__deadline_init(&d, timeout_ms);
-	if (!is_unix(kind)) {
+	if (!ik__sock_is_unix(kind)) {
 		r = dial_inet(&o, kind, addr, &d, timeout_ms, &fd);
 		if (r < 0)
 			return r;

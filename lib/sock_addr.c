@@ -22,25 +22,6 @@
 
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
-static bool
-valid_kind(enum ik_sock_kind kind)
-{
-	return kind >= IK_SOCK_UNIX_STREAM && kind <= IK_SOCK_UDP;
-}
-
-static bool
-is_unix(enum ik_sock_kind kind)
-{
-	return kind <= IK_SOCK_ABSTRACT_SEQPACKET;
-}
-
-static bool
-is_abstract(enum ik_sock_kind kind)
-{
-	return kind >= IK_SOCK_ABSTRACT_STREAM &&
-	       kind <= IK_SOCK_ABSTRACT_SEQPACKET;
-}
-
 int
 ik__sock_type(enum ik_sock_kind kind)
 {
@@ -62,7 +43,7 @@ resolve_unix(enum ik_sock_kind kind, const char *text, struct ik_sock_addr *a)
 {
 	struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
 	size_t n = strlen(text);
-	size_t off = is_abstract(kind) ? 1 : 0;
+	size_t off = ik__sock_is_abstract(kind) ? 1 : 0;
 
 	if (n == 0)
 		return IK_EBADADDR;
@@ -177,9 +158,9 @@ ik_sock_resolve(enum ik_sock_kind kind, const char *text, unsigned flags,
 	struct addrinfo *res;
 	int r;
 
-	if (!valid_kind(kind) || text == NULL || out == NULL)
+	if (!ik__sock_valid_kind(kind) || text == NULL || out == NULL)
 		return -EINVAL;
-	if (is_unix(kind)) {
+	if (ik__sock_is_unix(kind)) {
 		r = resolve_unix(kind, text, &a);
 		if (r < 0)
 			return r;

@@ -24,45 +24,7 @@ struct guarded {
 	volatile int inside, overlap;
 };
 
-static pid_t pids[8];
-static int npids;
 static struct guarded *g;
-
-static pid_t
-spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid > 0)
-		pids[npids++] = pid;
-	return pid;
-}
-
-static void
-untrack(pid_t pid)
-{
-	for (int i = 0; i < npids; i++)
-		if (pids[i] == pid)
-			pids[i] = pids[--npids];
-}
-
-#define child_ok(pid)                     \
-	do {                              \
-		untrack(pid);             \
-		ikt_assert_child_ok(pid); \
-	} while (0)
-
-/* Wait for a child we SIGKILLed, and check that is how it died. */
-static void
-killed(pid_t pid)
-{
-	int st;
-
-	assert_int_equal(kill(pid, SIGKILL), 0);
-	untrack(pid);
-	st = ikt_wait(pid, IKT_WAIT_MS);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-}
 
 static int
 setup(void **state)
@@ -80,11 +42,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < npids; i++) {
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
-	npids = 0;
+	ikt_reap_tracked();
 	ik_mutex_destroy(&g->m);
 	munmap(g, sizeof(*g));
 	return 0;
@@ -98,7 +56,7 @@ doomed_holder(void)
 	pid_t pid;
 
 	ikt_sync_init(&held);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		IKT_CHECK(ik_mutex_lock(&g->m, IKT_WAIT_MS) == 0);
@@ -120,7 +78,7 @@ test_mutual_exclusion(void **state)
 
 	(void)state;
 	for (int i = 0; i < PROCS; i++) {
-		p[i] = spawn();
+		p[i] = ikt_fork();
 		assert_true(p[i] >= 0);
 		if (p[i] > 0)
 			continue;
@@ -141,7 +99,7 @@ test_mutual_exclusion(void **state)
 		_exit(0);
 	}
 	for (int i = 0; i < PROCS; i++)
-		child_ok(p[i]);
+		ikt_child_ok(p[i]);
 	assert_int_equal(g->a, PROCS * ITERS);
 	assert_int_equal(g->overlap, 0);
 }
@@ -158,7 +116,7 @@ test_owner_dead_repaired(void **state)
 	(void)state;
 	holder = doomed_holder();
 	ikt_sync_init(&waiting);
-	heir = spawn();
+	heir = ikt_fork();
 	assert_true(heir >= 0);
 	if (heir == 0) {
 		ikt_post(&waiting);
@@ -173,9 +131,9 @@ test_owner_dead_repaired(void **state)
 	/* blocked in the lock, or about to be: both must end the same way */
 	assert_int_equal(ikt_await(&waiting, IKT_WAIT_MS), 0);
 	assert_int_equal(ik_mutex_trylock(&g->m), -EBUSY);
-	killed(holder);
-	child_ok(heir);
-	next = spawn();
+	ikt_child_killed(holder);
+	ikt_child_ok(heir);
+	next = ikt_fork();
 	assert_true(next >= 0);
 	if (next == 0) {
 		IKT_CHECK(ik_mutex_lock(&g->m, IKT_WAIT_MS) == 0);
@@ -185,7 +143,7 @@ test_owner_dead_repaired(void **state)
 		IKT_CHECK(ik_mutex_unlock(&g->m) == 0);
 		_exit(0);
 	}
-	child_ok(next);
+	ikt_child_ok(next);
 	assert_int_equal(ik_mutex_lock(&g->m, 0), 0);
 	assert_int_equal(g->a, 2);
 	assert_int_equal(g->b, 2);
@@ -202,8 +160,8 @@ test_not_made_consistent(void **state)
 
 	(void)state;
 	holder = doomed_holder();
-	killed(holder);
-	careless = spawn();
+	ikt_child_killed(holder);
+	careless = ikt_fork();
 	assert_true(careless >= 0);
 	if (careless == 0) {
 		/* the non-blocking path reports the death too */
@@ -211,21 +169,21 @@ test_not_made_consistent(void **state)
 		IKT_CHECK(ik_mutex_unlock(&g->m) == 0);
 		_exit(0);
 	}
-	child_ok(careless);
-	other = spawn();
+	ikt_child_ok(careless);
+	other = ikt_fork();
 	assert_true(other >= 0);
 	if (other == 0) {
 		IKT_CHECK(ik_mutex_lock(&g->m, IKT_WAIT_MS) ==
 			  -ENOTRECOVERABLE);
 		_exit(0);
 	}
-	child_ok(other);
+	ikt_child_ok(other);
 	/* trylock first: glibc's own would leave the mutex wedged after
 	 * this (the next lock would see EDEADLK, or hang in another process) */
 	assert_int_equal(ik_mutex_trylock(&g->m), -ENOTRECOVERABLE);
 	assert_int_equal(ik_mutex_lock(&g->m, -1), -ENOTRECOVERABLE);
 	assert_int_equal(ik_mutex_lock(&g->m, 100), -ENOTRECOVERABLE);
-	other = spawn();
+	other = ikt_fork();
 	assert_true(other >= 0);
 	if (other == 0) {
 		IKT_CHECK(ik_mutex_lock(&g->m, IKT_WAIT_MS) ==
@@ -233,7 +191,7 @@ test_not_made_consistent(void **state)
 		IKT_CHECK(ik_mutex_trylock(&g->m) == -ENOTRECOVERABLE);
 		_exit(0);
 	}
-	child_ok(other);
+	ikt_child_ok(other);
 	assert_int_equal(ik_mutex_destroy(&g->m), 0);
 	assert_int_equal(ik_mutex_init(&g->m), 0);
 	assert_int_equal(ik_mutex_lock(&g->m, 0), 0);
@@ -260,7 +218,7 @@ test_timed_lock(void **state)
 	(void)state;
 	ikt_sync_init(&timed_out);
 	ikt_sync_init(&release);
-	holder = spawn();
+	holder = ikt_fork();
 	assert_true(holder >= 0);
 	if (holder == 0) {
 		IKT_CHECK(ik_mutex_lock(&g->m, 0) == 0);
@@ -271,7 +229,7 @@ test_timed_lock(void **state)
 		_exit(0);
 	}
 	assert_int_equal(ikt_await(&timed_out, IKT_WAIT_MS), 0);
-	waiter = spawn();
+	waiter = ikt_fork();
 	assert_true(waiter >= 0);
 	if (waiter == 0) {
 		struct sigaction sa = { .sa_handler = on_alarm };
@@ -299,8 +257,8 @@ test_timed_lock(void **state)
 	}
 	assert_int_equal(ikt_await(&timed_out, IKT_WAIT_MS), 0);
 	ikt_post(&release);
-	child_ok(holder);
-	child_ok(waiter);
+	ikt_child_ok(holder);
+	ikt_child_ok(waiter);
 	ikt_sync_close(&timed_out);
 	ikt_sync_close(&release);
 }
@@ -316,14 +274,14 @@ test_misuse(void **state)
 	assert_int_equal(ik_mutex_lock(&g->m, -1), 0);
 	assert_int_equal(ik_mutex_lock(&g->m, -1), -EDEADLK);
 	assert_int_equal(ik_mutex_lock(&g->m, 50), -EDEADLK);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		IKT_CHECK(ik_mutex_unlock(&g->m) == -EPERM);
 		IKT_CHECK(ik_mutex_trylock(&g->m) == -EBUSY);
 		_exit(0);
 	}
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_mutex_unlock(&g->m), 0);
 	assert_int_equal(ik_mutex_unlock(&g->m), -EPERM);
 	assert_int_equal(ik_mutex_init(NULL), -EINVAL);

@@ -21,8 +21,6 @@
 
 static char names[8][300];
 static int nnames;
-static pid_t pids[4];
-static int npids;
 
 /* "/ikt-<pid>-<tag>-<n>", unlinked in teardown */
 static const char *
@@ -35,41 +33,14 @@ new_name(const char *tag)
 	return n;
 }
 
-static pid_t
-spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid > 0)
-		pids[npids++] = pid;
-	return pid;
-}
-
-static void
-untrack(pid_t pid)
-{
-	for (int i = 0; i < npids; i++)
-		if (pids[i] == pid)
-			pids[i] = pids[--npids];
-}
-
-#define child_ok(pid)                     \
-	do {                              \
-		untrack(pid);             \
-		ikt_assert_child_ok(pid); \
-	} while (0)
-
 static int
 teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < npids; i++) {
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
+	ikt_reap_tracked();
 	for (int i = 0; i < nnames; i++)
 		sem_unlink(names[i]);
-	npids = nnames = 0;
+	nnames = 0;
 	return 0;
 }
 
@@ -104,7 +75,7 @@ test_named_ping_pong(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(ikt_fd_count(), fds);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		sem_t *a, *b;
@@ -126,7 +97,7 @@ test_named_ping_pong(void **state)
 		assert_int_equal(ik_psem_post(ping), 0);
 		assert_int_equal(ik_psem_wait(pong, IKT_WAIT_MS), 0);
 	}
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(*turn, 2 * ROUNDS);
 	/* unlinked, the name is gone but the semaphore still works */
 	assert_int_equal(ik_psem_unlink(ping_n), 0);
@@ -152,7 +123,7 @@ test_named_errors(void **state)
 	(void)state;
 	assert_int_equal(ik_psem_open(name, &s), -ENOENT);
 	assert_int_equal(ik_psem_create(name, 3, &s), 0);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		/* O_EXCL: a second creator fails, and resets nothing */
@@ -162,7 +133,7 @@ test_named_errors(void **state)
 		IKT_CHECK(ik_psem_trywait(t) == 0);
 		_exit(0);
 	}
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_psem_getvalue(s), 2);
 	assert_int_equal(ik_psem_create("noslash", 0, &t), -EINVAL);
 	assert_int_equal(ik_psem_create("/", 0, &t), -EINVAL);
@@ -212,7 +183,7 @@ test_unnamed_in_shared_mapping(void **state)
 	(void)state;
 	assert_int_equal(ik_psem_init(&r->empty, RING), 0);
 	assert_int_equal(ik_psem_init(&r->full, 0), 0);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		for (long i = 0; i < COUNT; i++) {
@@ -227,7 +198,7 @@ test_unnamed_in_shared_mapping(void **state)
 		assert_int_equal(r->slot[r->tail++ % RING], i * 7 + 1);
 		assert_int_equal(ik_psem_post(&r->empty), 0);
 	}
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_psem_trywait(&r->full), -EAGAIN);
 	assert_int_equal(ik_psem_getvalue(&r->empty), RING);
 	assert_int_equal(ik_psem_destroy(&r->empty), 0);
@@ -256,7 +227,7 @@ test_timed_wait_across_eintr(void **state)
 	(void)state;
 	assert_int_equal(ik_psem_init(s, 0), 0);
 	ikt_sync_init(&timed_out);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct sigaction sa = { .sa_handler = on_alarm };
@@ -282,7 +253,7 @@ test_timed_wait_across_eintr(void **state)
 	}
 	assert_int_equal(ikt_await(&timed_out, IKT_WAIT_MS), 0);
 	assert_int_equal(ik_psem_post(s), 0);
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_psem_getvalue(s), 0);
 	assert_int_equal(ik_psem_destroy(s), 0);
 	ikt_sync_close(&timed_out);
@@ -299,14 +270,14 @@ test_limits_and_null(void **state)
 	(void)state;
 	assert_int_equal(ik_psem_init(s, (unsigned)SEM_VALUE_MAX + 1), -EINVAL);
 	assert_int_equal(ik_psem_init(s, SEM_VALUE_MAX - 1), 0);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		IKT_CHECK(ik_psem_post(s) == 0);
 		IKT_CHECK(ik_psem_post(s) == -EOVERFLOW);
 		_exit(0);
 	}
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_psem_getvalue(s), SEM_VALUE_MAX);
 	assert_int_equal(ik_psem_wait(NULL, 0), -EINVAL);
 	assert_int_equal(ik_psem_post(NULL), -EINVAL);

@@ -23,8 +23,6 @@
 /* Objects of the running test, removed in teardown even after a failure. */
 static int ids[16];
 static int nids;
-static pid_t pids[16];
-static int npids;
 
 static int
 track(int id)
@@ -34,42 +32,15 @@ track(int id)
 	return id;
 }
 
-static pid_t
-spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid > 0 && npids < (int)(sizeof(pids) / sizeof(pids[0])))
-		pids[npids++] = pid;
-	return pid;
-}
-
 /* A reaped pid may be reused by anyone: forget it before waiting for it. */
-static void
-untrack(pid_t pid)
-{
-	for (int i = 0; i < npids; i++)
-		if (pids[i] == pid)
-			pids[i] = pids[--npids];
-}
-
-#define child_ok(pid)                     \
-	do {                              \
-		untrack(pid);             \
-		ikt_assert_child_ok(pid); \
-	} while (0)
-
 static int
 teardown(void **state)
 {
 	(void)state;
 	for (int i = 0; i < nids; i++)
 		semctl(ids[i], 0, IPC_RMID);
-	for (int i = 0; i < npids; i++) {
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
-	nids = npids = 0;
+	ikt_reap_tracked();
+	nids = 0;
 	return 0;
 }
 
@@ -112,7 +83,7 @@ static void
 reap_all(pid_t *p, int n)
 {
 	for (int i = 0; i < n; i++)
-		child_ok(p[i]);
+		ikt_child_ok(p[i]);
 }
 
 struct counter {
@@ -135,7 +106,7 @@ test_mutual_exclusion(void **state)
 	id = track(ik_sem_create(IPC_PRIVATE, 1, &one, 0));
 	assert_true(id >= 0);
 	for (int i = 0; i < PROCS; i++) {
-		p[i] = spawn();
+		p[i] = ikt_fork();
 		assert_true(p[i] >= 0);
 		if (p[i] > 0)
 			continue;
@@ -176,7 +147,7 @@ test_killed_holder_releases(void **state)
 	id = track(ik_sem_create(IPC_PRIVATE, 1, &one, 0));
 	assert_true(id >= 0);
 	ikt_sync_init(&held);
-	holder = spawn();
+	holder = ikt_fork();
 	assert_true(holder >= 0);
 	if (holder == 0) {
 		IKT_CHECK(ik_sem_lock(id, 0, IKT_WAIT_MS) == 0);
@@ -188,7 +159,7 @@ test_killed_holder_releases(void **state)
 	assert_int_equal(ikt_await(&held, IKT_WAIT_MS), 0);
 	assert_int_equal(ik_sem_getval(id, 0), 0);
 	assert_int_equal(ik_sem_lock(id, 0, 0), -EAGAIN);
-	waiter = spawn();
+	waiter = ikt_fork();
 	assert_true(waiter >= 0);
 	if (waiter == 0) {
 		IKT_CHECK(ik_sem_lock(id, 0, IKT_WAIT_MS) == 0);
@@ -200,10 +171,10 @@ test_killed_holder_releases(void **state)
 	assert_int_equal(wait_for(ik_sem_getncnt, id, 0, 1), 0);
 	assert_int_equal(c->n, 1); /* the waiter is still blocked */
 	assert_int_equal(kill(holder, SIGKILL), 0);
-	untrack(holder);
+	ikt_untrack(holder);
 	st = ikt_wait(holder, IKT_WAIT_MS);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	child_ok(waiter);
+	ikt_child_ok(waiter);
 	assert_int_equal(c->n, 2);
 	assert_int_equal(ik_sem_getval(id, 0), 1);
 	ikt_sync_close(&held);
@@ -222,22 +193,22 @@ test_noundo_post_survives_exit(void **state)
 	(void)state;
 	id = track(ik_sem_create(IPC_PRIVATE, 1, NULL, 0));
 	assert_true(id >= 0);
-	a = spawn();
+	a = ikt_fork();
 	assert_true(a >= 0);
 	if (a == 0) {
 		c->n = 4242; /* the data the post announces */
 		IKT_CHECK(ik_sem_post(id, 0, 1, IK_SEM_NOUNDO) == 0);
 		_exit(0);
 	}
-	child_ok(a);
-	b = spawn();
+	ikt_child_ok(a);
+	b = ikt_fork();
 	assert_true(b >= 0);
 	if (b == 0) {
 		IKT_CHECK(ik_sem_post(id, 0, 5, 0) == 0);
 		IKT_CHECK(ik_sem_getval(id, 0) == 6);
 		_exit(0);
 	}
-	child_ok(b);
+	ikt_child_ok(b);
 	assert_int_equal(ik_sem_getval(id, 0), 1); /* b's 5 were undone */
 	assert_int_equal(ik_sem_wait(id, 0, 1, IK_SEM_NOUNDO, IKT_WAIT_MS), 0);
 	assert_int_equal(c->n, 4242);
@@ -262,7 +233,7 @@ test_init_race(void **state)
 	(void)state;
 	ikt_sync_init(&go);
 	for (int i = 0; i < PROCS; i++) {
-		p[i] = spawn();
+		p[i] = ikt_fork();
 		assert_true(p[i] >= 0);
 		if (p[i] > 0)
 			continue;
@@ -317,7 +288,7 @@ test_open_waits_for_creator(void **state)
 	id = track(semget(key, 2, IPC_CREAT | IPC_EXCL | 0600));
 	assert_true(id >= 0);
 	ikt_sync_init(&ready);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		unsigned short v[2];
@@ -340,7 +311,7 @@ test_open_waits_for_creator(void **state)
 	 * system call orders it; the atomic says so to the compiler) */
 	__atomic_store_n(&c->n, 1, __ATOMIC_SEQ_CST);
 	assert_int_equal(semop(id, noop, 2), 0);
-	child_ok(pid);
+	ikt_child_ok(pid);
 	ikt_sync_close(&ready);
 	munmap(c, sizeof(*c));
 }
@@ -361,7 +332,7 @@ test_multi_op_atomic(void **state)
 	assert_true(id >= 0);
 	assert_int_equal(ik_sem_op(id, nowait, 2, IKT_WAIT_MS), -EAGAIN);
 	assert_int_equal(ik_sem_getval(id, 0), 1);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		IKT_CHECK(ik_sem_op(id, both, 2, IKT_WAIT_MS) == 0);
@@ -372,7 +343,7 @@ test_multi_op_atomic(void **state)
 	assert_int_equal(ik_sem_getval(id, 0), 1); /* not half applied */
 	assert_int_equal(c->n, 0);
 	assert_int_equal(ik_sem_post(id, 1, 1, IK_SEM_NOUNDO), 0);
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(c->n, 1);
 	assert_int_equal(ik_sem_getval(id, 0), 0);
 	assert_int_equal(ik_sem_getval(id, 1), 0);
@@ -416,7 +387,7 @@ test_timeout_across_eintr(void **state)
 	id = track(ik_sem_create(IPC_PRIVATE, 1, NULL, 0));
 	assert_true(id >= 0);
 	ikt_sync_init(&timed_out);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		timer_t t = start_interrupts();
@@ -435,7 +406,7 @@ test_timeout_across_eintr(void **state)
 	}
 	assert_int_equal(ikt_await(&timed_out, IKT_WAIT_MS), 0);
 	assert_int_equal(ik_sem_post(id, 0, 2, IK_SEM_NOUNDO), 0);
-	child_ok(pid);
+	ikt_child_ok(pid);
 	/* the child's SEM_UNDO wait was undone at its exit: the 2 are back */
 	assert_int_equal(ik_sem_getval(id, 0), 2);
 	ikt_sync_close(&timed_out);
@@ -451,7 +422,7 @@ test_remove_wakes_waiter(void **state)
 	(void)state;
 	id = track(ik_sem_create(IPC_PRIVATE, 1, NULL, 0));
 	assert_true(id >= 0);
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		IKT_CHECK(ik_sem_lock(id, 0, IKT_WAIT_MS) == -EIDRM);
@@ -459,7 +430,7 @@ test_remove_wakes_waiter(void **state)
 	}
 	assert_int_equal(wait_for(ik_sem_getncnt, id, 0, 1), 0);
 	assert_int_equal(ik_sem_remove(id), 0);
-	child_ok(pid);
+	ikt_child_ok(pid);
 	assert_int_equal(ik_sem_getval(id, 0), -EINVAL);
 	assert_int_equal(ik_sem_remove(id), -EINVAL);
 }
@@ -485,7 +456,7 @@ test_counting(void **state)
 			ikt_sync_init(&rel[i]);
 		else
 			assert_int_equal(wait_for(ik_sem_getval, id, 0, 0), 0);
-		p[i] = spawn();
+		p[i] = ikt_fork();
 		assert_true(p[i] >= 0);
 		if (p[i] > 0)
 			continue;
@@ -545,16 +516,16 @@ test_values_and_state(void **state)
 	assert_int_equal(si.cuid, geteuid());
 	assert_true(si.otime != 0);
 
-	a = spawn();
+	a = ikt_fork();
 	assert_true(a >= 0);
 	if (a == 0) {
 		IKT_CHECK(ik_sem_wait(id, 2, 2, IK_SEM_NOUNDO, 0) == 0);
 		_exit(0);
 	}
-	child_ok(a);
+	ikt_child_ok(a);
 	assert_int_equal(ik_sem_getpid(id, 2), a);
 	assert_int_equal(ik_sem_getval(id, 2), 4);
-	b = spawn();
+	b = ikt_fork();
 	assert_true(b >= 0);
 	if (b == 0) {
 		IKT_CHECK(ik_sem_wait_zero(id, 2, IKT_WAIT_MS) == 0);
@@ -563,7 +534,7 @@ test_values_and_state(void **state)
 	assert_int_equal(wait_for(ik_sem_getzcnt, id, 2, 1), 0);
 	assert_int_equal(ik_sem_getncnt(id, 2), 0);
 	assert_int_equal(ik_sem_wait(id, 2, 4, IK_SEM_NOUNDO, 0), 0);
-	child_ok(b);
+	ikt_child_ok(b);
 	assert_int_equal(ik_sem_getzcnt(id, 2), 0);
 	/* the last operation on it was b's, completed after our wait */
 	assert_int_equal(ik_sem_getpid(id, 2), b);
@@ -646,7 +617,7 @@ test_system_limits_in_namespace(void **state)
 	int st;
 
 	(void)state;
-	pid = spawn();
+	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct sembuf ops[5] = { { 0 } };
@@ -672,7 +643,7 @@ test_system_limits_in_namespace(void **state)
 		IKT_CHECK(ik_sem_create(IPC_PRIVATE, 2, NULL, 0) >= 0);
 		_exit(0);
 	}
-	untrack(pid);
+	ikt_untrack(pid);
 	st = ikt_wait(pid, IKT_WAIT_MS);
 	assert_true(WIFEXITED(st));
 	if (WEXITSTATUS(st) == 77)

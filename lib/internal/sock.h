@@ -12,4 +12,24 @@ int ik__sock_type(enum ik_sock_kind kind);
 int ik__sock_lookup(enum ik_sock_kind kind, const char *text, unsigned flags,
 		    bool passive, struct addrinfo **res);
 
+static inline bool
+ik__sock_valid_kind(enum ik_sock_kind kind)
+{
+	return kind >= IK_SOCK_UNIX_STREAM && kind <= IK_SOCK_UDP;
+}
+
+/* Unix domain: on a path or abstract (the enum lists those first). */
+static inline bool
+ik__sock_is_unix(enum ik_sock_kind kind)
+{
+	return kind <= IK_SOCK_ABSTRACT_SEQPACKET;
+}
+
+static inline bool
+ik__sock_is_abstract(enum ik_sock_kind kind)
+{
+	return kind >= IK_SOCK_ABSTRACT_STREAM &&
+	       kind <= IK_SOCK_ABSTRACT_SEQPACKET;
+}
+
 #endif

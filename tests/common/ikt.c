@@ -287,3 +287,50 @@ ikt_await_syscall(pid_t tid, long a, long b)
 	}
 	return -1;
 }
+
+static pid_t tracked[64];
+static int ntracked;
+
+pid_t
+ikt_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid > 0) {
+		if (ntracked == (int)(sizeof(tracked) / sizeof(tracked[0])))
+			fail_msg("ikt_fork: more than %d children tracked",
+				 ntracked);
+		tracked[ntracked++] = pid;
+	}
+	return pid;
+}
+
+void
+ikt_untrack(pid_t pid)
+{
+	for (int i = 0; i < ntracked; i++)
+		if (tracked[i] == pid)
+			tracked[i] = tracked[--ntracked];
+}
+
+void
+ikt_reap_tracked(void)
+{
+	for (int i = 0; i < ntracked; i++) {
+		kill(tracked[i], SIGKILL);
+		while (waitpid(tracked[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	ntracked = 0;
+}
+
+void
+ikt_child_killed(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	ikt_untrack(pid);
+	st = ikt_wait(pid, IKT_WAIT_MS);
+	assert_true(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}

@@ -60,6 +60,23 @@ int ikt_wait(pid_t pid, int timeout_ms);
 	} while (0)
 
 /*
+ * Tracked children: forked with ikt_fork, reaped by ikt_reap_tracked (call
+ * it in teardown) even when an assertion failed before the test reaped
+ * them, so no child outlives its test. ikt_child_ok and ikt_child_killed
+ * untrack before reaping: a reaped pid may be reused at once.
+ */
+pid_t ikt_fork(void);
+void ikt_untrack(pid_t pid);
+void ikt_reap_tracked(void);
+#define ikt_child_ok(pid)                 \
+	do {                              \
+		ikt_untrack(pid);         \
+		ikt_assert_child_ok(pid); \
+	} while (0)
+/* SIGKILL pid and check that is how it died. */
+void ikt_child_killed(pid_t pid);
+
+/*
  * A one-shot rendezvous between two processes: a pipe. ikt_post writes one
  * byte, ikt_await reads one (returns 0, or -1 on timeout/EOF).
  */
