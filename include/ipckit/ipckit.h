@@ -22,5 +22,6 @@
 #include <ipckit/sig.h>
 #include <ipckit/loop.h>
 #include <ipckit/sock.h>
+#include <ipckit/notify.h>
 
 #endif
