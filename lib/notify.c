@@ -166,6 +166,33 @@ lock_dir(int dirfd, int op)
 	return 0;
 }
 
+/*
+ * Create-or-open the group directory and lock it. The last listener to
+ * leave removes an empty directory, so a directory found unlinked once
+ * locked is opened again: anything put in it would be invisible.
+ */
+static int
+open_group_locked(const char *group)
+{
+	struct stat st;
+	int fd, r;
+
+	for (int tries = 0; tries < 100; tries++) {
+		fd = open_group(group, 1);
+		if (fd < 0)
+			return fd;
+		if ((r = lock_dir(fd, LOCK_EX)) < 0 ||
+		    (r = fstat(fd, &st) < 0 ? -errno : 0) < 0) {
+			ik__close(fd);
+			return r;
+		}
+		if (st.st_nlink > 0)
+			return fd;
+		ik__close(fd);
+	}
+	return -EAGAIN;
+}
+
 /* starttime (field 22) of /proc/PID/stat; -ESRCH when there is no such pid */
 static int
 start_time(pid_t pid, uint64_t *out)
@@ -325,10 +352,27 @@ publish(int dirfd, const struct reg *me)
 	return r;
 }
 
-/* Remove dirfd/name if it still holds the registration g, and g is stale
- * (or, with mine, if it is the caller's own). Under the directory lock. */
+/* The group's directory, if empty (a names file keeps it). Locked. */
+static void
+remove_if_empty(const char *group)
+{
+	char path[4096];
+	int n = ik_runtime_path(path, sizeof(path), "notify");
+
+	if (n > 0 && (size_t)n + strlen(group) + 2 <= sizeof(path)) {
+		path[n] = '/';
+		memcpy(path + n + 1, group, strlen(group) + 1);
+		rmdir(path); /* ENOTEMPTY: others still there */
+	}
+}
+
+/*
+ * Remove dirfd/name if it still holds the registration g, and g is stale
+ * (or, with mine, if it is the caller's own), then the directory if that
+ * left it empty. Under the directory lock.
+ */
 static int
-unpublish(int dirfd, const struct reg *g, int mine)
+unpublish(int dirfd, const char *group, const struct reg *g, int mine)
 {
 	char name[32];
 	struct reg cur;
@@ -341,10 +385,13 @@ unpublish(int dirfd, const struct reg *g, int mine)
 	r = read_reg(dirfd, name, &cur);
 	if (r == 0 && (cur.pid != g->pid || cur.start != g->start))
 		r = 0; /* replaced meanwhile: not ours to remove */
-	else if (r == 0 && (mine || reg_alive(&cur) == 0))
+	else if (r == 0 && (mine || reg_alive(&cur) == 0)) {
 		r = unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-	else if (r == -ENOENT)
+		if (r == 0)
+			remove_if_empty(group);
+	} else if (r == -ENOENT) {
 		r = 0;
+	}
 	lock_dir(dirfd, LOCK_UN);
 	return r;
 }
@@ -444,12 +491,10 @@ ik_notify_listen(ik_notify **out, const char *group)
 		goto fail_mask;
 	l->fd = r;
 	drain(l->fd); /* left from an earlier registration of this process */
-	r = open_group(group, 1);
+	r = open_group_locked(group);
 	if (r < 0)
 		goto fail_fd;
 	l->dirfd = r;
-	if ((r = lock_dir(l->dirfd, LOCK_EX)) < 0)
-		goto fail_dir;
 	r = publish(l->dirfd, &me);
 	lock_dir(l->dirfd, LOCK_UN);
 	if (r < 0)
@@ -535,7 +580,7 @@ ik_notify_close(ik_notify *l)
 	if (l->pid == getpid()) {
 		me.pid = l->pid;
 		me.start = l->start;
-		r = unpublish(l->dirfd, &me, 1);
+		r = unpublish(l->dirfd, l->group, &me, 1);
 		listening_pid = 0;
 	}
 	ik__close(l->dirfd);
@@ -617,7 +662,7 @@ ik_notify_send(const char *group, int event, int value, int timeout_ms,
 	for (size_t i = 0; i < n; i++) {
 		r = send_one(&v[i], payload, &d);
 		if (r == -ESRCH)
-			unpublish(fd, &v[i], 0);
+			unpublish(fd, group, &v[i], 0);
 		if (r == 0)
 			delivered++;
 		else if (r != -ESRCH && first == 0)
@@ -736,11 +781,9 @@ ik_notify_name_set(const char *group, const char *name, int event)
 		return -EINVAL;
 	if (event < 0 || event > IK_NOTIFY_EVENT_MAX)
 		return -ERANGE;
-	fd = open_group(group, 1);
+	fd = open_group_locked(group);
 	if (fd < 0)
 		return fd;
-	if ((r = lock_dir(fd, LOCK_EX)) < 0)
-		goto out;
 	if ((r = load_names(fd, &t, NULL)) < 0)
 		goto out_unlock;
 	data = malloc((t.n + 1) * (IK_NOTIFY_NAME_MAX + 8));
@@ -771,7 +814,6 @@ ik_notify_name_set(const char *group, const char *name, int event)
 	}
 out_unlock:
 	lock_dir(fd, LOCK_UN);
-out:
 	free(data);
 	free(t.v);
 	ik__close(fd);

@@ -539,6 +539,9 @@ test_listen_lifecycle_and_ls(void **state)
 	assert_int_equal(ik_notify_close(l), 0);
 	reg_path(path, sizeof(path), "life", getpid());
 	assert_int_equal(access(path, F_OK), -1);
+	/* the last listener out removes the empty group directory */
+	snprintf(path, sizeof(path), "%s/notify/life", rtdir);
+	assert_int_equal(access(path, F_OK), -1);
 	/* again, now that the first is closed */
 	assert_int_equal(ik_notify_listen(&l, "other"), 0);
 	assert_int_equal(ik_notify_close(l), 0);
