@@ -12,6 +12,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * Every subcommand, in the order `ipckit --help` lists them: X(name) refers
+ * to `const struct ik_cmd ik_cmd_<name>` in cmd/<name>.c. Adding a command
+ * is adding its file and one line here.
+ */
+#define IK_COMMANDS(X) \
+	X(limits)      \
+	X(ls)          \
+	X(rm)          \
+	X(notify)
+
 struct ik_cmd {
 	const char *name;
 	const char *summary; /* one line for `ipckit --help` */

@@ -11,13 +11,15 @@
 
 #include "cmd.h"
 
-extern const struct ik_cmd ik_cmd_limits;
-extern const struct ik_cmd ik_cmd_ls;
-extern const struct ik_cmd ik_cmd_rm;
+#define IK__CMD_EXTERN(name) extern const struct ik_cmd ik_cmd_##name;
+IK_COMMANDS(IK__CMD_EXTERN)
+#undef IK__CMD_EXTERN
 
 static const struct ik_cmd *const commands[] = {
-	&ik_cmd_limits, &ik_cmd_ls, &ik_cmd_rm,
-	NULL, /* subcommands are added above this line */
+#define IK__CMD_ENTRY(name) &ik_cmd_##name,
+	IK_COMMANDS(IK__CMD_ENTRY)
+#undef IK__CMD_ENTRY
+		NULL,
 };
 
 static void

@@ -25,5 +25,6 @@
 #include <ipckit/sem.h>
 #include <ipckit/mutex.h>
 #include <ipckit/obj.h>
+#include <ipckit/notify.h>
 
 #endif
