@@ -11,10 +11,12 @@
 
 #include "cmd.h"
 
+extern const struct ik_cmd ik_cmd_bench;
 extern const struct ik_cmd ik_cmd_limits;
 
 static const struct ik_cmd *const commands[] = {
-	&ik_cmd_limits, NULL, /* subcommands are added above this line */
+	&ik_cmd_bench, &ik_cmd_limits,
+	NULL, /* subcommands are added above this line */
 };
 
 static void
