@@ -459,7 +459,12 @@ run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
 	st[0] = reap(pid[0], -1);
 	/* B is done too once A is, unless it is stuck: a bounded grace */
 	st[1] = reap(pid[1], 10000);
-	if (WIFSIGNALED(st[0]) || WIFSIGNALED(st[1])) {
+	if (sh->rc[0] < 0 && sh->rc[0] != -EPIPE && !WIFSIGNALED(st[0])) {
+		/* A's own error explains the run, B was only left waiting */
+		rc = sh->rc[0];
+		snprintf(note, notelen, "%s%s%.150s", ik_strerror(rc),
+			 sh->note[0][0] ? ": " : "", sh->note[0]);
+	} else if (WIFSIGNALED(st[0]) || WIFSIGNALED(st[1])) {
 		int sig =
 			WIFSIGNALED(st[0]) ? WTERMSIG(st[0]) : WTERMSIG(st[1]);
 

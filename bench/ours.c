@@ -273,10 +273,8 @@ ring_open(const struct bench_row *r, struct bench_end *e)
 	ik_ring **x = e->shared;
 	int variant = *(const int *)r->arg, rc;
 
-	if ((rc = ik_ring_attach(x[e->side], e->side ? IK_RING_CONSUMER
-						     : IK_RING_PRODUCER)) < 0 ||
-	    (rc = ik_ring_attach(x[!e->side], e->side ? IK_RING_PRODUCER
-						      : IK_RING_CONSUMER)) < 0)
+	if ((rc = ik_ring_attach(x[e->side], IK_RING_PRODUCER)) < 0 ||
+	    (rc = ik_ring_attach(x[!e->side], IK_RING_CONSUMER)) < 0)
 		return rc;
 	ik_ring_set_spin(x[0], variant == RING_BLOCK ? 0 : -1);
 	ik_ring_set_spin(x[1], variant == RING_BLOCK ? 0 : -1);

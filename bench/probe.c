@@ -349,11 +349,13 @@ bench_probe_all(struct bench_probe *out, int n)
 				snprintf(p->persist, sizeof(p->persist),
 					 "yes, value %s",
 					 val == 5 ? "kept" : "lost");
-				for (v = 32767; v < 1 << 20; v *= 2)
-					if (semctl(*sid, 0, SETVAL, (int)v) < 0)
+				/* the largest value SETVAL takes (SEMVMX) */
+				for (v = 1; v < 1 << 30; v = 2 * v + 1)
+					if (semctl(*sid, 0, SETVAL,
+						   (int)(2 * v + 1)) < 0)
 						break;
 				snprintf(p->capacity, sizeof(p->capacity),
-					 "counter < %ld", v);
+					 "counter <= %ld", v);
 			}
 			if (*sid >= 0)
 				semctl(*sid, 0, IPC_RMID);
