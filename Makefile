@@ -3,6 +3,10 @@
 #   make test    install missing packages, build, run the suite, then again
 #                under ASan+UBSan, and check that clang builds clean too
 #   make demo    build and run every example program of the seed
+#   make bench   install the peers (ZeroMQ, nng, iceoryx, gnuplot), build, and
+#                measure every mechanism (a few minutes; BENCH_ARGS=--full)
+#   make bench-plot  the same run, then bench.png: latency by mechanism and
+#                throughput by size
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -12,7 +16,7 @@ CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan test test-unit test-asan check-clang demo \
-	install \
+	bench bench-deps bench-plot install \
 	fuzz format format-check clean
 
 all: build
@@ -63,6 +67,17 @@ fuzz: deps
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# Release build of the command, linked with every peer library found.
+BENCH_ARGS ?=
+bench-deps:
+	@scripts/deps.sh build bench
+
+bench: bench-deps build
+	@$(BUILD)/ipckit bench $(BENCH_ARGS)
+
+bench-plot: bench-deps build
+	@scripts/bench.sh plot $(BUILD) $(BENCH_ARGS)
 
 install: build
 	cmake --install $(BUILD)

@@ -9,6 +9,7 @@
  * bounded wait and a note, never a hang. Rows run interleaved, repetition
  * by repetition, so machine drift hits every row alike.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -381,6 +382,31 @@ side_main(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	_exit(rc < 0);
 }
 
+/*
+ * Remove the path names of this pair (ikb-<pid>-<seq>-*) that a killed
+ * side, or a peer library that does not clean up (ZeroMQ's ipc:// files),
+ * left in the runtime directory.
+ */
+static void
+remove_names(void)
+{
+	char dir[80], prefix[64], path[200];
+	struct dirent *d;
+	DIR *dp;
+
+	if (bench_dir(dir, sizeof(dir)) < 0 || (dp = opendir(dir)) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "ikb-%ld-%u-", (long)coord_pid,
+		 name_seq);
+	while ((d = readdir(dp)) != NULL)
+		if (strncmp(d->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(path, sizeof(path), "%.80s/%.100s", dir,
+				 d->d_name);
+			unlink(path);
+		}
+	closedir(dp);
+}
+
 /* Reap pid; after grace_ms, kill it. Returns its wait status. */
 static int
 reap(pid_t pid, int grace_ms)
@@ -457,8 +483,10 @@ run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
 	}
 	close(ab[0]), close(ab[1]), close(ba[0]), close(ba[1]);
 	st[0] = reap(pid[0], -1);
-	/* B is done too once A is, unless it is stuck: a bounded grace */
-	st[1] = reap(pid[1], 10000);
+	/* B is done too once A is, unless it is stuck: a bounded grace; none
+	 * when A failed, as B may wait on a message that never comes */
+	st[1] = reap(pid[1], sh->rc[0] < 0 ? 0 : 10000);
+	remove_names();
 	if (sh->rc[0] < 0 && sh->rc[0] != -EPIPE && !WIFSIGNALED(st[0])) {
 		/* A's own error explains the run, B was only left waiting */
 		rc = sh->rc[0];
