@@ -44,7 +44,7 @@ const struct bench_missing bench_missing_peers[] = {
 	{ "iceoryx", "iceoryx C binding not found at build time "
 		     "(libiceoryx-binding-c-dev)" },
 #endif
-	{ NULL, NULL },
+	{ .name = NULL },
 };
 
 int64_t

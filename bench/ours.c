@@ -66,7 +66,7 @@ chan_open(const struct bench_row *r, struct bench_end *e)
 		if ((rc = chan_addr(r->arg, "ca", addr, sizeof(addr))) < 0)
 			return rc;
 		if ((rc = ik_chan_listen(&c->l, addr, err, sizeof(err))) < 0) {
-			snprintf(e->note, sizeof(e->note), "%s",
+			snprintf(e->note, sizeof(e->note), "%.150s",
 				 rc == -EPROTONOSUPPORT
 					 ? "transport not in this build"
 					 : err);
@@ -89,7 +89,8 @@ chan_open(const struct bench_row *r, struct bench_end *e)
 				return rc;
 			if ((rc = ik_chan_dial(&c->out, line, 30000, err,
 					       sizeof(err))) < 0) {
-				snprintf(e->note, sizeof(e->note), "%s", err);
+				snprintf(e->note, sizeof(e->note), "%.150s",
+					 err);
 				return rc;
 			}
 		}
@@ -100,7 +101,7 @@ chan_open(const struct bench_row *r, struct bench_end *e)
 			return -EPROTONOSUPPORT;
 		if ((rc = ik_chan_dial(&c->out, line + 2, 30000, err,
 				       sizeof(err))) < 0) {
-			snprintf(e->note, sizeof(e->note), "%s", err);
+			snprintf(e->note, sizeof(e->note), "%.150s", err);
 			return rc;
 		}
 		if (line[0] == 'C') {
@@ -110,7 +111,8 @@ chan_open(const struct bench_row *r, struct bench_end *e)
 				    0 ||
 			    (rc = ik_chan_listen(&c->in, addr, err,
 						 sizeof(err))) < 0) {
-				snprintf(e->note, sizeof(e->note), "%s", err);
+				snprintf(e->note, sizeof(e->note), "%.150s",
+					 err);
 				return rc;
 			}
 			if ((rc = ik_chan_addr(c->in, line, sizeof(line))) <
@@ -377,5 +379,5 @@ const struct bench_row bench_rows_ours[] = {
 	  ring_open, ring_send, ring_recv, nop_close, ring_cleanup },
 	{ "ring, zero-copy", "ring-zc", BK_OURS, BF_INPLACE, &v_zc,
 	  ring_prepare, ring_open, zc_send, zc_recv, nop_close, ring_cleanup },
-	{ NULL },
+	{ .name = NULL },
 };

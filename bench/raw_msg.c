@@ -118,7 +118,7 @@ dgram_open(const struct bench_row *r, struct bench_end *e)
 			return rc;
 		if (bind(m->fd, (struct sockaddr *)&un, sizeof(un)) < 0)
 			return -errno;
-		snprintf(m->path, sizeof(m->path), "%s", line);
+		snprintf(m->path, sizeof(m->path), "%.107s", line);
 	}
 	if ((rc = bench_ctl_send(e, line)) < 0 ||
 	    (rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
@@ -156,7 +156,7 @@ seqpacket_open(const struct bench_row *r, struct bench_end *e)
 		if (m->lfd < 0 ||
 		    bind(m->lfd, (struct sockaddr *)&un, sizeof(un)) < 0)
 			return -errno;
-		snprintf(m->path, sizeof(m->path), "%s", line);
+		snprintf(m->path, sizeof(m->path), "%.107s", line);
 		if (listen(m->lfd, 1) < 0)
 			return -errno;
 		if ((rc = bench_ctl_send(e, line)) < 0)
@@ -339,5 +339,5 @@ const struct bench_row bench_rows_raw_msg[] = {
 	  pmq_recv, mside_close, NULL },
 	{ "svmq (raw)", "svmq", BK_RAW, 0, NULL, NULL, svmq_open, svmq_send,
 	  svmq_recv, mside_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };

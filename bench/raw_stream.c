@@ -233,5 +233,5 @@ const struct bench_row bench_rows_raw_stream[] = {
 	  sfd_send, sfd_recv, sfd_close, NULL },
 	{ "tcp (raw)", "tcp", BK_RAW, 0, NULL, NULL, sock_open, sfd_send,
 	  sfd_recv, sfd_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };

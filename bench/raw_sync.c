@@ -358,5 +358,5 @@ const struct bench_row bench_rows_sync[] = {
 	  nop_open, psem_send, psem_recv, nop_close, page_cleanup },
 	{ "real-time signal", "signal", BK_SYNC, BF_NOPAYLOAD, NULL, NULL,
 	  rtsig_open, rtsig_send, rtsig_recv, ctr_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };

@@ -189,5 +189,5 @@ x_close(struct bench_end *e)
 const struct bench_row bench_rows_iceoryx[] = {
 	{ "iceoryx pub/sub, loaned", "iceoryx", BK_PEER, BF_EXIT | BF_INPLACE,
 	  NULL, roudi_start, x_open, x_send, x_recv, x_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };

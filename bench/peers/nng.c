@@ -112,5 +112,5 @@ const struct bench_row bench_rows_nng[] = {
 	  n_send, n_recv, n_close, NULL },
 	{ "nng pair1 tcp://", "nng-tcp", BK_PEER, 0, "tcp", NULL, n_open,
 	  n_send, n_recv, n_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };

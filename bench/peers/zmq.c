@@ -112,5 +112,5 @@ const struct bench_row bench_rows_zmq[] = {
 	  z_send, z_recv, z_close, NULL },
 	{ "zeromq PAIR tcp://", "zmq-tcp", BK_PEER, 0, "tcp", NULL, z_open,
 	  z_send, z_recv, z_close, NULL },
-	{ NULL },
+	{ .name = NULL },
 };
