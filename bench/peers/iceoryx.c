@@ -46,6 +46,7 @@ static int
 roudi_start(const struct bench_row *r, void **shared)
 {
 	char *argv[] = { "iox-roudi", "-l", "warning", NULL };
+	posix_spawn_file_actions_t fa;
 	struct stat st;
 	int rc;
 
@@ -54,7 +55,12 @@ roudi_start(const struct bench_row *r, void **shared)
 		return 0;
 	if (lstat(ROUDI_SOCKET, &st) == 0)
 		return -EADDRINUSE; /* another user's RouDi: not ours to use */
-	rc = posix_spawnp(&roudi_pid, "iox-roudi", NULL, NULL, argv, environ);
+	/* its banner would land in the middle of the report */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	rc = posix_spawnp(&roudi_pid, "iox-roudi", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		roudi_pid = -1;
 		return -EPROTONOSUPPORT; /* iox-roudi not installed */
