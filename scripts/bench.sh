@@ -11,7 +11,7 @@ trap 'rm -rf "$dat"' EXIT INT TERM
 "$build/ipckit" bench --dat "$dat" "$@" | tee bench.txt
 ncol=$(head -1 "$dat/throughput.dat" | awk -F'"' '{ print (NF - 1) / 2 }')
 gnuplot <<GP
-set terminal pngcairo size 1400,1000 noenhanced font ",9" 
+set terminal pngcairo size 1400,1000 noenhanced font ",9"
 set output "bench.png"
 set multiplot layout 2,1
 set title "Round trip, 64 B ping-pong (p50 and p99, microseconds, log scale)"
@@ -21,9 +21,13 @@ set style fill solid 0.8 border -1
 set logscale y
 set ylabel "us"
 set xtics rotate by -40 scale 0
+set bmargin 7
+set rmargin 8
 set key top left
 plot "$dat/latency.dat" using 2:xtic(1) title "p50", "" using 3 title "p99"
 unset style
+set bmargin
+set rmargin
 set title "One-way throughput by message size (bytes/s, log scale)"
 set logscale xy
 set xlabel "message size (bytes)"
