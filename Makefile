@@ -4,6 +4,10 @@
 #                under ASan+UBSan, the ring's tests under TSan, and check
 #                that clang builds clean too
 #   make demo    build and run every example program of the seed
+#   make bench   install the peers (ZeroMQ, nng, iceoryx, gnuplot), build, and
+#                measure every mechanism (a few minutes; BENCH_ARGS=--full)
+#   make bench-plot  the same run, then bench.png: latency by mechanism and
+#                throughput by size
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,8 +19,8 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan check-clang demo \
-	install \
+.PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
+	check-clang demo bench bench-deps bench-plot install \
 	fuzz format format-check clean
 
 all: build
@@ -76,6 +80,17 @@ fuzz: deps
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# Release build of the command, linked with every peer library found.
+BENCH_ARGS ?=
+bench-deps:
+	@scripts/deps.sh build bench
+
+bench: bench-deps build
+	@$(BUILD)/ipckit bench $(BENCH_ARGS)
+
+bench-plot: bench-deps build
+	@scripts/bench.sh plot $(BUILD) $(BENCH_ARGS)
 
 install: build
 	cmake --install $(BUILD)

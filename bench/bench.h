@@ -1,0 +1,183 @@
+/*
+ * The benchmark harness behind `ipckit bench` (internal to bench/ and
+ * cmd/bench.c). A row is one mechanism measured one way: ipckit's own API,
+ * the raw system calls it wraps, a synchronization primitive, or a peer
+ * library. Every row implements the same few hooks; the harness forks the
+ * two processes, pins them, runs ping-pong or one-way streams through the
+ * hooks, and records latencies in a log-linear histogram.
+ */
+#ifndef IK_BENCH_H
+#define IK_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- log-linear histogram (HDR-style, < 1% relative error) ----------- */
+
+#define BH_SUB_BITS 7
+#define BH_SUB (1u << BH_SUB_BITS)
+#define BH_MAX_MAG 40 /* values up to 2^41 ns (~36 min) are kept exactly */
+#define BH_BUCKETS (2 * BH_SUB + (BH_MAX_MAG - BH_SUB_BITS) * BH_SUB)
+
+struct bench_hist {
+	uint64_t count, min, max;
+	uint64_t b[BH_BUCKETS];
+};
+
+void bench_hist_reset(struct bench_hist *h);
+void bench_hist_add(struct bench_hist *h, uint64_t ns);
+/* The value at quantile q (0..1], in ns; 0 for an empty histogram. */
+uint64_t bench_hist_quantile(const struct bench_hist *h, double q);
+
+/* ---- rows --------------------------------------------------------------- */
+
+enum bench_kind {
+	BK_FLOOR, /* the hardware floor: one cache line */
+	BK_SYNC,  /* notification primitives: no payload */
+	BK_RAW,	  /* raw system calls, no library code in the path */
+	BK_OURS,  /* ipckit's API */
+	BK_PEER,  /* another library */
+	BK_KINDS
+};
+
+#define BF_NOPAYLOAD 0x1 /* latency only: carries no bytes */
+#define BF_LOSSY 0x2	 /* may drop under load: streams use credits */
+#define BF_EXIT 0x4	 /* the process must leave with exit() */
+#define BF_INPLACE 0x8	 /* send/recv fill and check the payload in place */
+
+/* One process's end of a measured pair. */
+struct bench_end {
+	int side;	/* 0: A (measures, sends first), 1: B (answers) */
+	int ctl_tx;	/* control pipe to the other side */
+	int ctl_rx;	/* control pipe from the other side */
+	void *shared;	/* what prepare made, inherited through fork */
+	void *st;	/* per-process state, the row's own */
+	size_t maxmsg;	/* set by open: largest message (0: unlimited) */
+	int timeout_ms; /* bound for receives in lossy rows */
+	int stream;	/* one-way stream: payload bytes all equal fill */
+	unsigned char fill;
+	long bad;	/* zero-copy rows count mismatches they saw in place */
+	char note[160]; /* why open failed, for the report */
+};
+
+struct bench_row {
+	const char *name; /* "unix (ik_chan)" */
+	const char *mech; /* pairs ours with raw: "unix", "pipe", ... */
+	enum bench_kind kind;
+	unsigned flags;
+	const void *arg; /* the row's constant (a scheme, a variant) */
+	/* in the coordinator before fork: objects both sides inherit */
+	int (*prepare)(const struct bench_row *r, void **shared);
+	/* in each side after fork and pinning; 0, or negative errno
+	 * (-EPROTONOSUPPORT: not available here, with e->note) */
+	int (*open)(const struct bench_row *r, struct bench_end *e);
+	int (*send)(struct bench_end *e, void *buf, size_t len);
+	/* receive exactly len bytes into buf */
+	int (*recv)(struct bench_end *e, void *buf, size_t len);
+	void (*close)(struct bench_end *e);
+	/* in the coordinator after both sides are gone */
+	void (*cleanup)(const struct bench_row *r, void *shared);
+};
+
+/* Row tables, one per source file; each ends with a row whose name is NULL.
+ */
+extern const struct bench_row bench_rows_sync[];
+extern const struct bench_row bench_rows_raw_stream[];
+extern const struct bench_row bench_rows_raw_msg[];
+extern const struct bench_row bench_rows_ours[];
+extern const struct bench_row bench_rows_zmq[];
+extern const struct bench_row bench_rows_nng[];
+extern const struct bench_row bench_rows_iceoryx[];
+/* Peers not built in: name and reason, for the report. */
+struct bench_missing {
+	const char *name, *why;
+};
+extern const struct bench_missing bench_missing_peers[];
+
+/* ---- helpers for row implementations -------------------------------------
+ */
+
+int64_t bench_now_ns(void);
+/* A line over the control pipe (bounded waits: 30 s). 0 or negative errno.
+ */
+int bench_ctl_send(struct bench_end *e, const char *line);
+int bench_ctl_recv(struct bench_end *e, char *line, size_t len);
+/* A unique name: "ikb-<coordinator pid>-<seq>-<tag>". */
+void bench_name(char *buf, size_t len, const char *tag);
+/* The directory for path names (runtime dir); 0 or negative errno. */
+int bench_dir(char *buf, size_t len);
+/* Full read/write of a descriptor (EINTR and partial transfers). */
+int bench_write_all(int fd, const void *buf, size_t len);
+int bench_read_all(int fd, void *buf, size_t len);
+static inline void
+bench_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* ---- the run --------------------------------------------------------------
+ */
+
+#define BENCH_MAX_SIZES 8
+
+struct bench_opts {
+	int cpu[2];
+	int reps;    /* repetitions per figure (median shown) */
+	int rounds;  /* latency round trips per repetition */
+	int warmup;  /* discarded round trips */
+	double rate; /* open loop: round trips per second (0: closed) */
+	size_t sizes[BENCH_MAX_SIZES];
+	int nsizes;
+	uint64_t stream_bytes; /* per throughput run (message count adapts) */
+	long stream_min, stream_max;
+	const char *only; /* comma-separated names/mechanisms/kinds, or NULL */
+	int json;
+	int quiet;	     /* no progress on stderr */
+	const char *dat_dir; /* gnuplot data files, or NULL */
+};
+
+#define BENCH_MAX_REPS 15
+
+/* What the runs of one row gave (figures in microseconds, messages/s). */
+struct bench_result {
+	const struct bench_row *row;
+	int state; /* BR_* */
+	char note[160];
+	size_t maxmsg; /* 0: unlimited */
+	int nlat;
+	double p50[BENCH_MAX_REPS], p99[BENCH_MAX_REPS], p999[BENCH_MAX_REPS],
+		max[BENCH_MAX_REPS], setup[BENCH_MAX_REPS];
+	int ntput[BENCH_MAX_SIZES];
+	double tput[BENCH_MAX_SIZES][BENCH_MAX_REPS];
+	char tnote[BENCH_MAX_SIZES][80]; /* why a size was not measured */
+};
+enum { BR_OK, BR_SKIPPED, BR_FAILED };
+
+/* Median of n values (the array is sorted in place); 0 for none. */
+double bench_median(double *v, int n);
+/* Spread of n values around their median, in percent: (max-min)/median. */
+double bench_spread(const double *v, int n);
+
+/* Print the report (text or JSON) for n results. */
+void bench_report(const struct bench_opts *o, struct bench_result *res, int n);
+void bench_report_dat(const struct bench_opts *o, struct bench_result *res,
+		      int n);
+
+/* Run everything selected and print the report. Returns 0, or 1 when a
+ * row failed (not skipped). */
+int bench_run(const struct bench_opts *o);
+
+/* ---- capacity and persistence, measured -------------------------------- */
+
+struct bench_probe {
+	const char *mech;
+	char capacity[64];
+	char persist[64];
+};
+/* Fill out[] (up to n); returns the count. */
+int bench_probe_all(struct bench_probe *out, int n);
+
+#endif
