@@ -18,6 +18,7 @@
  * is adding its file and one line here.
  */
 #define IK_COMMANDS(X) \
+	X(bench)       \
 	X(limits)      \
 	X(ls)          \
 	X(rm)          \
