@@ -91,14 +91,19 @@ fail:
 void
 ik__sigpipe_block(struct ik__sigpipe *g)
 {
-	sigset_t set, pending;
+	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	g->blocked = pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0;
-	g->was_pending = false;
-	if (g->blocked && sigpending(&pending) == 0)
-		g->was_pending = sigismember(&pending, SIGPIPE);
+	/*
+	 * Blocked already by the caller: then any SIGPIPE pending is the
+	 * caller's business and nothing is to be undone. Not blocked before:
+	 * then none can be pending (it would have been delivered), so one
+	 * found after a failed write is ours to consume. Two system calls per
+	 * write, none more.
+	 */
+	g->caller_blocked = g->blocked && sigismember(&g->old, SIGPIPE);
 }
 
 void
@@ -108,9 +113,9 @@ ik__sigpipe_restore(struct ik__sigpipe *g, bool got_epipe)
 	sigset_t set;
 	int saved = errno;
 
-	if (!g->blocked)
+	if (!g->blocked || g->caller_blocked)
 		return;
-	if (got_epipe && !g->was_pending) {
+	if (got_epipe) {
 		sigemptyset(&set);
 		sigaddset(&set, SIGPIPE);
 		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)

@@ -5,7 +5,7 @@
  *
  * SIGPIPE on pipes and FIFOs (where MSG_NOSIGNAL does not exist): the writing
  * thread blocks SIGPIPE around the write; if the write failed with EPIPE and
- * SIGPIPE was not already pending before, the one the write raised is
+ * the caller had not blocked SIGPIPE itself, the one the write raised is
  * consumed with sigtimedwait before the old mask is restored. Only the
  * calling thread's mask is touched, and only for the duration of the call,
  * so the process's disposition stays the caller's business.
@@ -62,7 +62,7 @@ ssize_t ik__writev_full(int fd, const struct iovec *iov, int iovcnt, int flags,
 /* Scoped SIGPIPE suppression for one thread; see the comment above. */
 struct ik__sigpipe {
 	sigset_t old;
-	bool was_pending;
+	bool caller_blocked; /* the caller had SIGPIPE blocked already */
 	bool blocked;
 };
 void ik__sigpipe_block(struct ik__sigpipe *g);

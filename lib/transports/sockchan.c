@@ -34,6 +34,10 @@ struct sockchan {
 	/* datagram listener: whom a send answers */
 	struct ik_sock_addr peer;
 	bool have_peer;
+	/* message kinds, caller's buffer below maxmsg: the message is
+	 * received whole here (one system call) and kept if it does not fit */
+	unsigned char *stage;
+	ssize_t staged; /* length of a kept message, or -1 */
 };
 
 /* What the address asks for, read once by listen and dial. */
@@ -241,6 +245,7 @@ adopt(struct ik_chan *c, struct ik_sock *s, const struct cfg *k, bool listener)
 	if (p == NULL)
 		return -ENOMEM;
 	p->s = s;
+	p->staged = -1;
 	p->kind = k->kind;
 	p->raw = k->raw;
 	p->listener = listener;
@@ -371,48 +376,14 @@ ik__sockchan_send(struct ik_chan *c, const void *buf, size_t len,
 	return gone(ik_sock_send(p->s, buf, len, timeout_ms));
 }
 
-/* The length of the next message, waiting for one until the deadline. */
+/* Receive one message into buf (cap bytes), as the socket kind wants. */
 static ssize_t
-next_len(int fd, const struct ik__deadline *d, int timeout_ms)
-{
-	ssize_t n;
-	int r;
-
-	for (;;) {
-		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		if (timeout_ms == 0)
-			return -EAGAIN;
-		r = ik__wait_fd(fd, POLLIN, d);
-		if (r < 0)
-			return r;
-	}
-}
-
-static ssize_t
-recv_msg(struct sockchan *p, void *buf, size_t cap, size_t maxmsg,
-	 int timeout_ms)
+recv_one(struct sockchan *p, void *buf, size_t cap, int timeout_ms)
 {
 	struct ik_sock_addr from;
 	struct ik_sock_cred cr;
-	struct ik__deadline d;
 	ssize_t n;
 
-	ik__deadline_init(&d, timeout_ms);
-	if (cap < maxmsg) {
-		n = next_len(ik_sock_fd(p->s), &d, timeout_ms);
-		if (n < 0)
-			return gone(n);
-		if ((size_t)n > cap)
-			return -EMSGSIZE; /* still queued */
-		if (timeout_ms != 0)
-			timeout_ms = ik__deadline_left_ms(&d);
-	}
 	if (sock_type(p->kind) == SOCK_SEQPACKET) {
 		n = ik_sock_recv_cred(p->s, buf, cap, &cr, timeout_ms);
 		/* no credentials: not a message, the end of the connection */
@@ -427,6 +398,34 @@ recv_msg(struct sockchan *p, void *buf, size_t cap, size_t maxmsg,
 		p->peer = from;
 		p->have_peer = true;
 	}
+	return n;
+}
+
+/*
+ * A message that may not fit the caller's buffer is received whole into the
+ * stage and kept there (-EMSGSIZE) for a call with a bigger buffer: one
+ * system call either way, where peeking at the length first took two.
+ */
+static ssize_t
+recv_msg(struct sockchan *p, void *buf, size_t cap, size_t maxmsg,
+	 int timeout_ms)
+{
+	ssize_t n = p->staged;
+
+	if (n < 0) {
+		if (cap >= maxmsg)
+			return recv_one(p, buf, cap, timeout_ms);
+		if (p->stage == NULL && (p->stage = malloc(maxmsg)) == NULL)
+			return -ENOMEM;
+		n = recv_one(p, p->stage, maxmsg, timeout_ms);
+		if (n < 0)
+			return n;
+		p->staged = n;
+	}
+	if ((size_t)n > cap)
+		return -EMSGSIZE; /* kept */
+	memcpy(buf, p->stage, (size_t)n);
+	p->staged = -1;
 	return n;
 }
 
@@ -504,6 +503,7 @@ ik__sockchan_close(struct ik_chan *c)
 	r2 = ik_sock_close(p->s);
 	if (r == 0)
 		r = r2;
+	free(p->stage);
 	free(p);
 	return r;
 }
