@@ -1,12 +1,18 @@
 /*
  * Message framing over byte streams (FIFOs, stream sockets): each message is
  * a 4-byte big-endian length followed by that many bytes. The receiver
- * checks the length against its own maximum before reading a byte of the
- * body, so a hostile or broken peer cannot make it allocate or overrun
- * anything; a frame cut by a timeout is resumed by the next call, never
- * dropped or misread.
+ * checks the length against its own maximum before it uses it, so a hostile
+ * or broken peer cannot make it allocate or overrun anything; a frame cut by
+ * a timeout is resumed by the next call, never dropped or misread. Frames
+ * are read through a buffer (one read() for a small frame, where reading
+ * the length first took two); see lib/internal/transport.h for how
+ * readiness stays exact when frames wait in that buffer.
  */
 #include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,7 @@ void
 ik__frame_init(struct ik__framer *f, int fd, int io_flags, size_t maxmsg)
 {
 	memset(f, 0, sizeof(*f));
+	f->evfd = f->epfd = -1;
 	f->fd = fd;
 	f->io_flags = io_flags;
 	f->maxmsg = maxmsg;
@@ -27,10 +34,15 @@ ik__frame_init(struct ik__framer *f, int fd, int io_flags, size_t maxmsg)
 void
 ik__frame_fini(struct ik__framer *f)
 {
+	free(f->rbuf);
 	free(f->body);
 	free(f->out);
-	f->body = f->out = NULL;
-	f->body_got = f->out_len = f->out_off = 0;
+	ik__close(f->evfd);
+	ik__close(f->epfd);
+	f->rbuf = f->body = f->out = NULL;
+	f->evfd = f->epfd = -1;
+	f->roff = f->rlen = f->body_got = f->out_len = f->out_off = 0;
+	f->in_body = false;
 }
 
 int
@@ -100,53 +112,205 @@ ik__frame_send(struct ik__framer *f, const void *buf, size_t len,
 	return (ssize_t)len;
 }
 
-ssize_t
-ik__frame_recv(struct ik__framer *f, void *buf, size_t cap, int timeout_ms)
+static uint32_t
+be32(const unsigned char *p)
 {
-	struct ik__deadline d;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A complete frame (or a header already known to be bad) is buffered. */
+static bool
+frame_buffered(const struct ik__framer *f)
+{
+	size_t avail = f->rlen - f->roff;
 	uint32_t len;
-	size_t got = 0;
+
+	if (f->in_body || avail < 4)
+		return false;
+	len = be32(f->rbuf + f->roff);
+	return len > f->maxmsg || 4 + (size_t)len <= avail;
+}
+
+/* Keep the eventfd readable exactly while frame_buffered() holds. */
+static void
+update_ready(struct ik__framer *f)
+{
+	bool want = frame_buffered(f);
+	uint64_t v = 1;
+
+	if (f->evfd < 0 || want == f->ev_on)
+		return;
+	if (want) {
+		if (write(f->evfd, &v, sizeof(v)) == sizeof(v))
+			f->ev_on = true;
+	} else if (read(f->evfd, &v, sizeof(v)) == sizeof(v) ||
+		   errno == EAGAIN) {
+		f->ev_on = false;
+	}
+}
+
+int
+ik__frame_ready_fd(struct ik__framer *f)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int r;
+
+	if (f->epfd >= 0)
+		return f->epfd;
+	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (f->evfd < 0 || f->epfd < 0)
+		goto fail;
+	ev.data.fd = f->fd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0)
+		goto fail;
+	ev.data.fd = f->evfd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->evfd, &ev) < 0)
+		goto fail;
+	f->ev_on = false;
+	update_ready(f);
+	return f->epfd;
+fail:
+	r = -errno;
+	ik__close(f->evfd);
+	ik__close(f->epfd);
+	f->evfd = f->epfd = -1;
+	return r;
+}
+
+size_t
+ik__frame_held(const struct ik__framer *f)
+{
+	return (f->rlen - f->roff) + (f->in_body ? f->body_got : 0);
+}
+
+/* One read of whatever is there (up to len), waiting until the deadline. */
+static ssize_t
+read_some(struct ik__framer *f, void *p, size_t len,
+	  const struct ik__deadline *d)
+{
+	bool sock = f->io_flags & IK__IO_SOCKET;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if (!sock && !d->forever) {
+			r = ik__wait_fd(f->fd, POLLIN, d);
+			if (r < 0)
+				return r;
+		}
+		if (sock)
+			n = recv(f->fd, p, len, MSG_DONTWAIT);
+		else
+			n = read(f->fd, p, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		if (!d->forever && ik__deadline_expired(d))
+			return -ETIMEDOUT;
+		r = ik__wait_fd(f->fd, POLLIN, d);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* A frame too big for the buffer: its body straight into buf. */
+static ssize_t
+recv_body(struct ik__framer *f, unsigned char *buf, size_t cap,
+	  const struct ik__deadline *d)
+{
+	size_t k, got = 0;
 	ssize_t n;
 
-	ik__deadline_init(&d, timeout_ms);
-	if (f->hdr_got < 4) {
-		n = ik__read_full(f->fd, f->hdr + f->hdr_got, 4 - f->hdr_got,
-				  &d, &got);
-		f->hdr_got += got;
-		if (n < 0)
-			return n;
-		if (f->hdr_got < 4)
-			/* end of stream: clean between frames, else cut */
-			return f->hdr_got == 0 ? -EPIPE : -EBADMSG;
-	}
-	len = (uint32_t)f->hdr[0] << 24 | (uint32_t)f->hdr[1] << 16 |
-	      (uint32_t)f->hdr[2] << 8 | f->hdr[3];
-	if (len > f->maxmsg)
-		return -EBADMSG;
-	if (len > cap)
+	if (f->body_len > cap)
 		return -EMSGSIZE; /* kept: a bigger buffer gets it */
 	if (f->body_got > 0)
 		memcpy(buf, f->body, f->body_got);
-	got = 0;
-	n = ik__read_full(f->fd, (unsigned char *)buf + f->body_got,
-			  len - f->body_got, &d, &got);
-	if (n < 0 || (size_t)n < len - f->body_got) {
-		if (n >= 0)
-			return -EBADMSG; /* end of stream inside a frame */
-		if (got > 0 || f->body_got > 0) {
-			unsigned char *b = realloc(f->body, len ? len : 1);
-
-			if (b == NULL)
-				return -ENOMEM;
-			memcpy(b, buf, f->body_got + got);
-			f->body = b;
-			f->body_got += got;
-		}
+	k = f->rlen - f->roff;
+	if (k > f->body_len - f->body_got)
+		k = f->body_len - f->body_got;
+	memcpy(buf + f->body_got, f->rbuf + f->roff, k);
+	f->roff += k;
+	f->body_got += k;
+	n = ik__read_full(f->fd, buf + f->body_got, f->body_len - f->body_got,
+			  d, &got);
+	f->body_got += got;
+	if (n >= 0 && f->body_got < f->body_len)
+		return -EBADMSG; /* end of stream inside a frame */
+	if (n < 0) {
+		/* keep what arrived: the caller's buffer may change */
+		if (f->body == NULL && (f->body = malloc(f->body_len)) == NULL)
+			return -ENOMEM;
+		memcpy(f->body, buf, f->body_got);
 		return n;
 	}
 	free(f->body);
 	f->body = NULL;
-	f->body_got = 0;
-	f->hdr_got = 0;
-	return (ssize_t)len;
+	f->in_body = false;
+	return (ssize_t)f->body_len;
+}
+
+static ssize_t
+recv_frame(struct ik__framer *f, unsigned char *buf, size_t cap,
+	   const struct ik__deadline *d)
+{
+	size_t avail;
+	uint32_t len;
+	ssize_t n;
+
+	if (f->in_body)
+		return recv_body(f, buf, cap, d);
+	if (f->rbuf == NULL && (f->rbuf = malloc(IK__FRAME_RBUF)) == NULL)
+		return -ENOMEM;
+	for (;;) {
+		avail = f->rlen - f->roff;
+		if (avail >= 4) {
+			len = be32(f->rbuf + f->roff);
+			if (len > f->maxmsg)
+				return -EBADMSG;
+			if (len > cap)
+				return -EMSGSIZE; /* kept */
+			if (4 + (size_t)len <= avail) {
+				memcpy(buf, f->rbuf + f->roff + 4, len);
+				f->roff += 4 + (size_t)len;
+				return (ssize_t)len;
+			}
+			if (4 + (size_t)len > IK__FRAME_RBUF) {
+				f->roff += 4;
+				f->in_body = true;
+				f->body_len = len;
+				f->body_got = 0;
+				return recv_body(f, buf, cap, d);
+			}
+		}
+		/* more bytes needed: make room at the end, then read */
+		if (f->roff > 0) {
+			memmove(f->rbuf, f->rbuf + f->roff, avail);
+			f->roff = 0;
+			f->rlen = avail;
+		}
+		n = read_some(f, f->rbuf + f->rlen, IK__FRAME_RBUF - f->rlen,
+			      d);
+		if (n < 0)
+			return n;
+		if (n == 0) /* end of stream: clean between frames, else cut */
+			return f->rlen == 0 ? -EPIPE : -EBADMSG;
+		f->rlen += (size_t)n;
+	}
+}
+
+ssize_t
+ik__frame_recv(struct ik__framer *f, void *buf, size_t cap, int timeout_ms)
+{
+	struct ik__deadline d;
+	ssize_t n;
+
+	ik__deadline_init(&d, timeout_ms);
+	n = recv_frame(f, buf, cap, &d);
+	update_ready(f);
+	return n;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -106,7 +107,7 @@ test_resume_after_timeout(void **state)
 	assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), 50), -ETIMEDOUT);
 	ikt_post(&s1);
 	/* wait until the 500 bytes are there, then time out in the body */
-	while (f.hdr_got < 4 || f.body_got < 498)
+	while (ik__frame_held(&f) < 502)
 		assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), 50),
 				 -ETIMEDOUT);
 	ikt_post(&s2);
@@ -268,6 +269,68 @@ test_send_remainder_flushed(void **state)
 	free(buf);
 }
 
+/*
+ * Frames already read into the buffer leave nothing readable in the kernel:
+ * the ready descriptor must still say so, and stop saying so once they are
+ * taken (level-triggered pollers would otherwise hang or spin).
+ */
+static void
+test_ready_fd_exact(void **state)
+{
+	struct pollfd p = { .events = POLLIN };
+	struct ik__framer f;
+	struct ikt_sync more;
+	char buf[64];
+	int sv[2];
+	pid_t pid;
+
+	(void)state;
+	ikt_sync_init(&more);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static const unsigned char two[] = { 0, 0, 0, 1, 'a',
+						     0, 0, 0, 1, 'b' };
+		static const unsigned char half[] = { 0, 0, 0, 2, 'c' };
+
+		close(sv[0]);
+		put_raw(sv[1], two, sizeof(two)); /* two frames at once */
+		IKT_CHECK(ikt_await(&more, IKT_WAIT_MS) == 0);
+		put_raw(sv[1], half, sizeof(half)); /* a frame cut short */
+		IKT_CHECK(ikt_await(&more, IKT_WAIT_MS) == 0);
+		put_raw(sv[1], "d", 1);
+		_exit(0);
+	}
+	close(sv[1]);
+	ik__frame_init(&f, sv[0], IK__IO_SOCKET, MAXMSG);
+	p.fd = ik__frame_ready_fd(&f);
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, IKT_WAIT_MS), 1);
+	assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), IKT_WAIT_MS), 1);
+	assert_int_equal(buf[0], 'a');
+	/* 'b' waits in our buffer, not in the kernel: still readable */
+	assert_int_equal(poll(&p, 1, 0), 1);
+	assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), 0), 1);
+	assert_int_equal(buf[0], 'b');
+	assert_int_equal(poll(&p, 1, 0), 0); /* drained: not readable */
+	ikt_post(&more);
+	/* a frame cut short is readable (bytes in the kernel) until read;
+	 * once held, it is not (nothing to hand out yet) */
+	assert_int_equal(poll(&p, 1, IKT_WAIT_MS), 1);
+	assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), 0), -ETIMEDOUT);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	ikt_post(&more);
+	assert_int_equal(poll(&p, 1, IKT_WAIT_MS), 1);
+	assert_int_equal(ik__frame_recv(&f, buf, sizeof(buf), 0), 2);
+	assert_memory_equal(buf, "cd", 2);
+	ik__frame_fini(&f);
+	close(sv[0]);
+	ikt_assert_child_ok(pid);
+	ikt_sync_close(&more);
+}
+
 int
 main(void)
 {
@@ -277,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_emsgsize_keeps_message),
 		cmocka_unit_test(test_malformed_frames),
 		cmocka_unit_test(test_send_remainder_flushed),
+		cmocka_unit_test(test_ready_fd_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,16 +57,32 @@ __attribute__((format(printf, 3, 4))) int ik__chan_bad(char *err, size_t errlen,
  * Length-prefixed framing over a byte-stream descriptor, shared by the
  * stream transports: a 4-byte big-endian length, then the bytes.
  */
+#define IK__FRAME_RBUF 65536 /* read buffer: one read() per small frame */
+
 struct ik__framer {
 	int fd;
 	int io_flags;  /* IK__IO_SOCKET for sockets */
 	size_t maxmsg; /* frames longer than this are -EBADMSG */
-	/* receive side: a frame may arrive across several calls (timeouts,
-	 * non-blocking): nothing read is ever dropped */
-	unsigned char hdr[4];
-	size_t hdr_got;	     /* header bytes read so far */
-	unsigned char *body; /* body bytes read before a timeout */
-	size_t body_got;
+	/*
+	 * Receive side. Small frames are read through a buffer, so a frame
+	 * usually costs one read(); bytes already read are never dropped,
+	 * whatever the timeouts. A frame too big for the buffer goes straight
+	 * to the caller's memory; if a timeout cuts it, what arrived is kept
+	 * in body for the next call.
+	 */
+	unsigned char *rbuf;
+	size_t roff, rlen; /* buffered bytes are rbuf[roff..rlen) */
+	bool in_body;	   /* a big frame's body is under way */
+	size_t body_len, body_got;
+	unsigned char *body;
+	/*
+	 * Readiness: buffered frames leave nothing readable in the kernel, so
+	 * once a caller asks for a descriptor (ik__frame_ready_fd) it gets an
+	 * epoll set of the stream and an eventfd kept readable exactly while
+	 * a complete frame waits in the buffer.
+	 */
+	int evfd, epfd;
+	bool ev_on;
 	/* send side: once a frame's first byte is written the rest must
 	 * follow, or the stream is corrupt; a remainder left by a timeout is
 	 * kept here and written first by the next send (or flush) */
@@ -81,7 +97,11 @@ ssize_t ik__frame_recv(struct ik__framer *f, void *buf, size_t cap,
 		       int timeout_ms);
 /* Write out a remainder kept by a timed-out send. */
 int ik__frame_flush(struct ik__framer *f, int timeout_ms);
-/* Free the buffers (the descriptor belongs to the caller). */
+/* A descriptor that polls readable when a frame may be received (above). */
+int ik__frame_ready_fd(struct ik__framer *f);
+/* Bytes received and held for later calls (for tests). */
+size_t ik__frame_held(const struct ik__framer *f);
+/* Free the buffers and descriptors (the stream belongs to the caller). */
 void ik__frame_fini(struct ik__framer *f);
 
 #endif

@@ -158,8 +158,11 @@ fifo_recv(struct ik_chan *c, void *buf, size_t cap, struct ik_chan_meta *meta,
 static int
 fifo_fd(const struct ik_chan *c)
 {
-	const struct fifo *p = c->priv;
+	struct fifo *p = c->priv;
 
+	/* a framed reader may hold frames in its buffer: see ik__framer */
+	if (!p->raw && (c->caps & IK_CHAN_RECV))
+		return ik__frame_ready_fd(&p->fr);
 	return ik_fifo_fd(p->f);
 }
 

@@ -446,8 +446,12 @@ ik__sockchan_recv(struct ik_chan *c, void *buf, size_t cap,
 int
 ik__sockchan_fd(const struct ik_chan *c)
 {
-	const struct sockchan *p = c->priv;
+	struct sockchan *p = c->priv;
 
+	/* framed: frames may wait in the framer's buffer, which the socket
+	 * alone would not show */
+	if (sock_type(p->kind) == SOCK_STREAM && !p->raw && !p->listener)
+		return ik__frame_ready_fd(&p->fr);
 	return ik_sock_fd(p->s);
 }
 
