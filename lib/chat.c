@@ -739,6 +739,8 @@ ik_chat_send(ik_chat_client *c, int type, const char *text, size_t len,
 		return -EINVAL;
 	if (type == IK_CHAT_NICK && len > IK_CHAT_NAME_MAX)
 		return -EINVAL;
+	if (text == NULL)
+		text = "";
 	/* check it all first: a refused line is not sent in part */
 	if (!text_ok(text, len, false))
 		return -EINVAL;
