@@ -22,7 +22,8 @@
 	X(limits)      \
 	X(ls)          \
 	X(rm)          \
-	X(notify)
+	X(notify)      \
+	X(chat)
 
 struct ik_cmd {
 	const char *name;

@@ -18,6 +18,7 @@
 #include <ipckit/msgq.h>
 #include <ipckit/pmq.h>
 #include <ipckit/fifo.h>
+#include <ipckit/chat.h>
 #include <ipckit/ring.h>
 #include <ipckit/sig.h>
 #include <ipckit/loop.h>
