@@ -245,6 +245,7 @@ look_once(ik_cache *c, const struct ik__cache_loc *loc, const void *key,
 {
 	unsigned char *r;
 	int64_t now = 0;
+	uint32_t size;
 
 	l->off = ik__cache_find(c, loc, key, klen, -1, NULL);
 	l->gone = false;
@@ -253,6 +254,14 @@ look_once(ik_cache *c, const struct ik__cache_loc *loc, const void *key,
 	r = rec(c, loc->stripe, l->off);
 	l->vlen = IK__LD(IK__F32(r, IK__REC_VLEN));
 	l->expire = IK__LD(IK__F64(r, IK__REC_EXPIRE));
+	/* loaded again since find checked it: a racing writer may have
+	 * changed it, and the copy must stay inside the record anyway */
+	size = IK__LD(IK__F32(r, IK__REC_SIZE));
+	if ((uint64_t)IK__REC_HDR + klen + l->vlen > size ||
+	    size > c->arena - (uint64_t)l->off) {
+		l->off = IK_ECORRUPT;
+		return;
+	}
 	l->gone = expired(r, &now);
 	if (!l->gone && cap > 0)
 		ik__shm_read(buf, r + IK__REC_HDR + klen,
