@@ -15,8 +15,10 @@
  * divided by DBSIZE; then it is stopped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,10 @@ start_redis(void)
 	if (server < 0)
 		return -errno;
 	if (server == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
 		execlp("redis-server", "redis-server", "--port", "0",
 		       "--unixsocket", sock, "--save", "", "--appendonly", "no",
 		       "--dir", dir, "--loglevel", "warning", (char *)NULL);
@@ -181,9 +187,13 @@ start_redis(void)
 	return -ETIMEDOUT;
 }
 
-/* Run a command line, return the first line matching prefix (or any). */
+/*
+ * Run a command line; copy out the first line that contains want (at its
+ * start if at_start), or the first line at all if want is NULL.
+ */
 static int
-run_capture(const char *cmd, const char *prefix, char *out, size_t len)
+run_capture(const char *cmd, const char *want, bool at_start, char *out,
+	    size_t len)
 {
 	char line[512];
 	FILE *f = popen(cmd, "r");
@@ -192,8 +202,9 @@ run_capture(const char *cmd, const char *prefix, char *out, size_t len)
 	if (f == NULL)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (!found && (prefix == NULL ||
-			       strncmp(line, prefix, strlen(prefix)) == 0)) {
+		if (!found &&
+		    (want == NULL || (at_start ? strstr(line, want) == line
+					       : strstr(line, want) != NULL))) {
 			snprintf(out, len, "%s", line);
 			found = 1;
 		}
@@ -206,7 +217,7 @@ redis_used_memory(void)
 	char cmd[256], line[256];
 
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s info memory", sock);
-	if (run_capture(cmd, "used_memory:", line, sizeof(line)) < 0)
+	if (run_capture(cmd, "used_memory:", true, line, sizeof(line)) < 0)
 		return -1;
 	return strtod(line + strlen("used_memory:"), NULL);
 }
@@ -228,12 +239,16 @@ bench_redis(double *rate, double *per_key)
 		snprintf(cmd, sizeof(cmd),
 			 "redis-benchmark -s %s -t get -c 1 -n %ld -d 100 -q",
 			 sock, ngets / 50 > 100000 ? 100000 : ngets / 50);
-		if (run_capture(cmd, "GET", line, sizeof(line)) == 0) {
-			char *p = strchr(line, ':');
-			double r = p ? strtod(p + 1, NULL) : -1;
-			if (r > *rate)
-				*rate = r;
-		}
+		/* -q ends with "\rGET: N requests per second, ..." */
+		if (run_capture(cmd, "requests per second", false, line,
+				sizeof(line)) < 0)
+			continue;
+		char *end = strstr(line, " requests per second"), *p = end;
+		while (p != NULL && p > line && p[-1] != ':')
+			p--;
+		double r = p != NULL && p > line ? strtod(p, NULL) : -1;
+		if (r > *rate)
+			*rate = r;
 	}
 	before = redis_used_memory();
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s --pipe >/dev/null", sock);
@@ -252,7 +267,7 @@ bench_redis(double *rate, double *per_key)
 	}
 	after = redis_used_memory();
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s dbsize", sock);
-	keys = run_capture(cmd, NULL, line, sizeof(line)) == 0
+	keys = run_capture(cmd, NULL, false, line, sizeof(line)) == 0
 		       ? strtod(line, NULL)
 		       : 0;
 	if (keys > 0 && before >= 0 && after > before)
