@@ -13,7 +13,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 # the tests ThreadSanitizer runs: those of the lock-free shared structures
-TSAN_TESTS ?= ^test_ring
+TSAN_TESTS ?= ^test_ring|^test_cache
 CLANG_BUILD ?= build-clang
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja

@@ -23,7 +23,8 @@
 	X(ls)          \
 	X(rm)          \
 	X(notify)      \
-	X(chat)
+	X(chat)        \
+	X(cache)
 
 struct ik_cmd {
 	const char *name;

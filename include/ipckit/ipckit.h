@@ -27,5 +27,6 @@
 #include <ipckit/mutex.h>
 #include <ipckit/obj.h>
 #include <ipckit/notify.h>
+#include <ipckit/cache.h>
 
 #endif
