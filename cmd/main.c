@@ -12,9 +12,11 @@
 #include "cmd.h"
 
 extern const struct ik_cmd ik_cmd_limits;
+extern const struct ik_cmd ik_cmd_fanout;
 
 static const struct ik_cmd *const commands[] = {
-	&ik_cmd_limits, NULL, /* subcommands are added above this line */
+	&ik_cmd_fanout, &ik_cmd_limits,
+	NULL, /* subcommands are added above this line */
 };
 
 static void

@@ -24,5 +24,6 @@
 #include <ipckit/sock.h>
 #include <ipckit/sem.h>
 #include <ipckit/mutex.h>
+#include <ipckit/fanout.h>
 
 #endif
