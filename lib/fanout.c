@@ -675,19 +675,21 @@ all_done(const struct fan *f)
 	return true;
 }
 
-/* End the run early: close every pipe, SIGTERM, SIGKILL after grace. */
+/* End the run early: SIGTERM, close every pipe, SIGKILL after grace. */
 static void
 stop_workers(struct fan *f)
 {
 	struct ik__deadline d;
 	int grace = f->o->grace_ms ? f->o->grace_ms : DEF_GRACE_MS;
 
+	/* SIGTERM before the pipes close: a worker seeing end of file
+	 * first would take it for the normal end and finish its output */
 	for (unsigned i = 0; i < f->n; i++) {
+		if (!f->w[i].reaped)
+			ik_spawn_kill(&f->w[i].p, SIGTERM);
 		ik__close(f->w[i].p.in);
 		ik__close(f->w[i].p.out);
 		f->w[i].p.in = f->w[i].p.out = -1;
-		if (!f->w[i].reaped)
-			ik_spawn_kill(&f->w[i].p, SIGTERM);
 	}
 	ik__deadline_init(&d, grace);
 	for (unsigned i = 0; i < f->n; i++) {

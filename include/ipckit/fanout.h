@@ -132,7 +132,7 @@ struct ik_fanout_result {
  * ik_spawn when a worker could not be started (none is left running);
  * -ENOMEM, -EMFILE, or the errno of a failed read or write.
  *
- * Stopping the workers: their pipes are closed, then SIGTERM, then SIGKILL
+ * Stopping the workers: SIGTERM, then their pipes are closed, then SIGKILL
  * after opts->grace_ms; all are reaped before the call returns.
  *
  * *res (may be NULL) is filled whenever the workers were started, whatever
