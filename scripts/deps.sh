@@ -6,7 +6,7 @@ set -eu
 
 build="cmake ninja-build gcc clang pkg-config make scdoc"
 test="libcmocka-dev socat netcat-openbsd util-linux procps psmisc python3 libclang-rt-14-dev"
-bench="gnuplot-nox libzmq3-dev libnng-dev iceoryx libiceoryx-binding-c-dev redis-tools redis-server"
+bench="gnuplot-nox libzmq3-dev libnng-dev iceoryx libiceoryx-binding-c-dev redis-tools redis-server parallel"
 
 want=""
 [ $# -eq 0 ] && set -- build test
