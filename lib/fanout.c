@@ -523,6 +523,43 @@ write_out(struct fan *f)
 	return 0;
 }
 
+/*
+ * Unordered: could anything but a final unterminated record still come
+ * from a worker other than self? *tails tells if one holds such a record.
+ */
+static bool
+others_pending(struct fan *f, unsigned self, bool *tails)
+{
+	*tails = false;
+	for (unsigned i = 0; i < f->n; i++) {
+		struct worker *x = &f->w[i];
+
+		if (i == self || (x->out_eof && x->out.len == 0))
+			continue;
+		if (!x->out_eof ||
+		    ik_fanout_split_scan(&x->osplit, buf_data(&x->out),
+					 x->out.len, SIZE_MAX, NULL) > 0)
+			return true;
+		*tails = true;
+	}
+	return false;
+}
+
+/*
+ * A worker's output ended without a terminator while more output is to
+ * follow: add one, or the next record would run into it. Blocks have no
+ * terminator (a short block just stays short). True if one was added.
+ */
+static bool
+terminate_tail(struct fan *f, struct worker *w)
+{
+	if (f->o->mode == IK_FANOUT_BLOCK || buf_room(&w->out) == 0)
+		return false;
+	w->out.p[w->out.off + w->out.len++] =
+		f->o->mode == IK_FANOUT_NUL ? '\0' : '\n';
+	return true;
+}
+
 /* Unordered: choose whose output goes next and how much; false if none. */
 static bool
 choose_any(struct fan *f)
@@ -538,11 +575,19 @@ choose_any(struct fan *f)
 					 w->out.len, SIZE_MAX, NULL);
 		if (n == 0 && w->out.len < w->out.cap && !w->out_eof)
 			continue; /* wait for the end of the record */
-		if (n == 0) {
+		if (n == 0 && w->out_eof) {
+			bool tails;
+
+			/* the input's last record, unterminated: last out */
+			if (others_pending(f, i, &tails))
+				continue;
+			if (tails)
+				terminate_tail(f, w);
+			n = w->out.len;
+			w->osplit.pos = 0;
+		} else if (n == 0) {
 			n = w->out.len;
 			ik_fanout_split_feed(&w->osplit, buf_data(&w->out), n);
-			if (w->out_eof)
-				w->osplit.pos = 0;
 		} else {
 			w->osplit.pos = 0;
 		}
@@ -564,8 +609,16 @@ continue_record(struct fan *f)
 	if (w->osplit.pos == 0)
 		return false;
 	if (w->out.len == 0) {
-		if (w->out_eof)
-			w->osplit.pos = 0; /* end of file ended it */
+		bool tails;
+
+		if (!w->out_eof)
+			return false;
+		w->osplit.pos = 0; /* end of file ended it */
+		if ((others_pending(f, (unsigned)f->owner, &tails) || tails) &&
+		    terminate_tail(f, w)) {
+			f->commit = 1;
+			return true;
+		}
 		return false;
 	}
 	n = ik_fanout_split_scan(&w->osplit, buf_data(&w->out), w->out.len, 1,
@@ -613,6 +666,13 @@ choose_head(struct fan *f)
 			c->need--;
 			w->owed--;
 			w->st.records_out++;
+			if ((c->need > 0 || f->qlen > 1 || !f->in_eof ||
+			     f->in.len > 0) &&
+			    terminate_tail(f, w)) {
+				f->owner = (int)c->w;
+				f->commit = 1;
+				return true;
+			}
 			continue;
 		}
 		if (!w->reaped)

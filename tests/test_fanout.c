@@ -575,6 +575,34 @@ test_unterminated_last_record(void **state)
 }
 
 /*
+ * Unordered, the input's last record has no newline: it comes out last,
+ * as it was, instead of running into the record written after it.
+ */
+static void
+test_unterminated_tail_comes_last(void **state)
+{
+	const char *argv[] = { "cat", NULL };
+	struct run rn = { .o = { .argv = argv, .workers = 3, .batch = 64 } };
+	size_t len, n;
+	char *in = make_lines(3000, &len), **v;
+
+	(void)state;
+	in = realloc(in, len + 5);
+	memcpy(in + len, "tail", 4);
+	len += 4;
+	run_fanout(&rn, in, len, false);
+	assert_int_equal(rn.r, 0);
+	assert_int_equal(rn.outlen, len);
+	assert_memory_equal(rn.out + len - 5, "\ntail", 5);
+	rn.out[len - 4] = '\0';
+	v = sorted_records(rn.out, len - 4, '\n', &n);
+	assert_int_equal(n, 3000);
+	free(v);
+	free(in);
+	free(rn.out);
+}
+
+/*
  * Latency: a producer sends one line and waits for its answer before the
  * next. A fan-out that held records back to fill a batch would stall (and
  * the producer would give up after IKT_WAIT_MS, failing the test).
@@ -810,7 +838,7 @@ test_reader_gone(void **state)
 		_exit(0);
 	}
 	close(out[0]);
-	prod = producer(yes, sizeof(yes), -1, &in);
+	prod = producer(yes, sizeof(yes) - 1, -1, &in);
 	o.in_fd = in;
 	o.out_fd = out[1];
 	assert_int_equal(ik_fanout_run(&o, &res), -EPIPE);
@@ -1034,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_blocks_intact),
 		cmocka_unit_test(test_long_records_stream),
 		cmocka_unit_test(test_unterminated_last_record),
+		cmocka_unit_test(test_unterminated_tail_comes_last),
 		cmocka_unit_test(test_no_batching_delay),
 		cmocka_unit_test(test_worker_exit_status),
 		cmocka_unit_test(test_worker_killed),
