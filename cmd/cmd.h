@@ -24,7 +24,8 @@
 	X(rm)          \
 	X(notify)      \
 	X(chat)        \
-	X(cache)
+	X(cache)       \
+	X(fanout)
 
 struct ik_cmd {
 	const char *name;

@@ -5,8 +5,8 @@
 set -eu
 
 build="cmake ninja-build gcc clang pkg-config make scdoc"
-test="libcmocka-dev socat netcat-openbsd util-linux procps psmisc python3 libclang-rt-14-dev tmux"
-bench="gnuplot-nox libzmq3-dev libnng-dev iceoryx libiceoryx-binding-c-dev redis-tools redis-server"
+test="libcmocka-dev socat netcat-openbsd util-linux procps psmisc python3 libclang-rt-14-dev tmux time python3-redis"
+bench="gnuplot-nox libzmq3-dev libnng-dev iceoryx libiceoryx-binding-c-dev redis-tools redis-server parallel"
 
 want=""
 [ $# -eq 0 ] && set -- build test

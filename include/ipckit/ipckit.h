@@ -28,5 +28,6 @@
 #include <ipckit/obj.h>
 #include <ipckit/notify.h>
 #include <ipckit/cache.h>
+#include <ipckit/fanout.h>
 
 #endif
