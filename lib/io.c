@@ -91,19 +91,21 @@ fail:
 void
 ik__sigpipe_block(struct ik__sigpipe *g)
 {
-	sigset_t set;
+	sigset_t set, pending;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	g->blocked = pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0;
-	/*
-	 * Blocked already by the caller: then any SIGPIPE pending is the
-	 * caller's business and nothing is to be undone. Not blocked before:
-	 * then none can be pending (it would have been delivered), so one
-	 * found after a failed write is ours to consume. Two system calls per
-	 * write, none more.
-	 */
 	g->caller_blocked = g->blocked && sigismember(&g->old, SIGPIPE);
+	/*
+	 * Not blocked before: none can be pending (it would have been
+	 * delivered), so one found after a failed write is ours: two system
+	 * calls per write, the common case. Blocked by the caller: a SIGPIPE
+	 * may be pending already, and that one is the caller's to keep; ask.
+	 */
+	g->was_pending = false;
+	if (g->caller_blocked && sigpending(&pending) == 0)
+		g->was_pending = sigismember(&pending, SIGPIPE);
 }
 
 void
@@ -113,15 +115,18 @@ ik__sigpipe_restore(struct ik__sigpipe *g, bool got_epipe)
 	sigset_t set;
 	int saved = errno;
 
-	if (!g->blocked || g->caller_blocked)
+	if (!g->blocked)
 		return;
-	if (got_epipe) {
+	/* consume the SIGPIPE our write raised, so that it can never kill
+	 * the process later, when the caller unblocks it */
+	if (got_epipe && !g->was_pending) {
 		sigemptyset(&set);
 		sigaddset(&set, SIGPIPE);
 		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
 			;
 	}
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	if (!g->caller_blocked)
+		pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 	errno = saved;
 }
 

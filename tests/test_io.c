@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -83,6 +84,42 @@ test_epipe_not_sigpipe(void **state)
 	sigaction(SIGPIPE, &old, NULL);
 }
 
+/*
+ * A caller that blocks SIGPIPE itself (as a library holding its own guard
+ * around ours does) still never finds one pending afterwards that our
+ * write raised; one that was pending before is the caller's and stays.
+ */
+static void
+test_epipe_with_sigpipe_blocked_by_caller(void **state)
+{
+	struct ik__deadline d;
+	sigset_t set, old, pending;
+	int fd[2];
+
+	(void)state;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+	close(fd[0]); /* the reader is gone */
+	ik__deadline_init(&d, IKT_WAIT_MS);
+	assert_int_equal(ik__write_full(fd[1], "x", 1, 0, &d, NULL), -EPIPE);
+	assert_int_equal(sigpending(&pending), 0);
+	assert_false(sigismember(&pending, SIGPIPE));
+	/* a SIGPIPE of the caller's own, pending before: left alone */
+	assert_int_equal(raise(SIGPIPE), 0);
+	assert_int_equal(ik__write_full(fd[1], "x", 1, 0, &d, NULL), -EPIPE);
+	assert_int_equal(sigpending(&pending), 0);
+	assert_true(sigismember(&pending, SIGPIPE));
+	{
+		static const struct timespec zero = { 0, 0 };
+
+		assert_int_equal(sigtimedwait(&set, NULL, &zero), SIGPIPE);
+	}
+	close(fd[1]);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
 static void
 on_alarm(int sig)
 {
@@ -144,6 +181,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_transfer_between_processes),
 		cmocka_unit_test(test_epipe_not_sigpipe),
+		cmocka_unit_test(test_epipe_with_sigpipe_blocked_by_caller),
 		cmocka_unit_test(test_deadline_survives_eintr),
 		cmocka_unit_test(test_strerror_names_ipckit_codes),
 	};

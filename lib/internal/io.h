@@ -4,9 +4,9 @@
  * report -EPIPE instead of letting SIGPIPE kill the process.
  *
  * SIGPIPE on pipes and FIFOs (where MSG_NOSIGNAL does not exist): the writing
- * thread blocks SIGPIPE around the write; if the write failed with EPIPE and
- * the caller had not blocked SIGPIPE itself, the one the write raised is
- * consumed with sigtimedwait before the old mask is restored. Only the
+ * thread blocks SIGPIPE around the write; if the write failed with EPIPE, the
+ * SIGPIPE it raised is consumed with sigtimedwait before the old mask is
+ * restored (unless one was pending before: that one is the caller's). Only the
  * calling thread's mask is touched, and only for the duration of the call,
  * so the process's disposition stays the caller's business.
  */
@@ -62,8 +62,9 @@ ssize_t ik__writev_full(int fd, const struct iovec *iov, int iovcnt, int flags,
 /* Scoped SIGPIPE suppression for one thread; see the comment above. */
 struct ik__sigpipe {
 	sigset_t old;
+	bool blocked;	     /* our block took effect */
 	bool caller_blocked; /* the caller had SIGPIPE blocked already */
-	bool blocked;
+	bool was_pending;    /* ... and one was pending: the caller's */
 };
 void ik__sigpipe_block(struct ik__sigpipe *g);
 void ik__sigpipe_restore(struct ik__sigpipe *g, bool got_epipe);
