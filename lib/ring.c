@@ -288,9 +288,24 @@ prod_ready(ik_ring *r, bool slow)
 typedef int (*ready_fn)(ik_ring *, bool);
 
 /*
- * Wait until ready(r) or the deadline. First spin (bounded by spin_ns),
- * then sleep on our futex in slices, checking the peer's liveness when a
- * slice ends.
+ * Consumer's spin: one load of the header line it waits for (plus the
+ * prefetch of the next line), decoded by cons_ready only once it changed.
+ */
+static inline bool
+record_moved(const ik_ring *r)
+{
+	uint64_t pos = r->s[C].pos;
+	const unsigned char *rec = r->data + (pos & r->mask);
+
+	__builtin_prefetch(rec + 64);
+	return __atomic_load_n((const uint64_t *)rec, __ATOMIC_RELAXED) == ~pos;
+}
+
+/*
+ * Wait until ready(r) or the deadline. First spin (bounded by spin_ns; the
+ * consumer polls only its header line between full checks, so it sees the
+ * tag move a few instructions sooner), then sleep on our futex in slices,
+ * checking the peer's liveness when a slice ends.
  *
  * No lost wake-up: the sleeper reads its seq, sets its wait bit (seq_cst),
  * then re-tests readiness (seq_cst loads); the waker publishes (release
@@ -311,13 +326,17 @@ wait_ready(ik_ring *r, int i, ready_fn ready, const struct ik__deadline *d)
 	int64_t last_check = now;
 	int rc;
 
-	for (unsigned n = 1; s->spin_ns != 0; n++) {
+	while (s->spin_ns != 0) {
 		rc = ready(r, false);
 		if (rc != 0)
 			return rc;
-		if (n % 64 != 0) {
+		for (int k = 0; k < 64; k++) {
+			if (i == P || record_moved(r)) {
+				rc = ready(r, false);
+				if (rc != 0)
+					return rc;
+			}
 			cpu_relax();
-			continue;
 		}
 		now = ik__now_ns();
 		if (!d->forever && now >= d->end_ns)
