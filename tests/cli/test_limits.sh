@@ -17,21 +17,28 @@ want=$(cat /proc/sys/fs/pipe-max-size)
 got=$(awk '$1 == "fs.pipe-max-size" { print $2 }' "$ikt_tmp/out")
 expect_eq pipe-max-size "$got" "$want"
 
-# use: a System V queue and a 3-semaphore set made by ipcmk are counted
+# use: a System V queue and a 3-semaphore set made by ipcmk are counted.
+# In a private IPC namespace, so that tests running alongside (ctest -j)
+# cannot change the counts between the two readings.
+cat >"$ikt_tmp/use.sh" <<'EOS'
+set -e
 used() {
-	"$IKT_IPCKIT" limits --json | $py -c "import json,sys
+	"$IKT_IPCKIT" limits --json | /usr/bin/python3 -c "import json,sys
 print([r['used'] for r in json.load(sys.stdin) if r['name'] == sys.argv[1]][0])" "$1"
 }
 q0=$(used kernel.msgmni)
 s0=$(used kernel.sem.semmns)
-qid=$(ipcmk -Q -p 0600 | awk '{ print $NF }')
-sid=$(ipcmk -S 3 -p 0600 | awk '{ print $NF }')
+ipcmk -Q -p 0600 >/dev/null
+ipcmk -S 3 -p 0600 >/dev/null
 q1=$(used kernel.msgmni)
 s1=$(used kernel.sem.semmns)
-ipcrm -q "$qid"
-ipcrm -s "$sid"
-expect_eq "queues in use after ipcmk -Q" "$q1" "$((q0 + 1))"
-expect_eq "semaphores in use after ipcmk -S 3" "$s1" "$((s0 + 3))"
+echo "$q0 $q1 $s0 $s1"
+EOS
+counts=$(unshare --ipc sh "$ikt_tmp/use.sh") || fail "counting in a private IPC namespace"
+set -- $counts
+expect_eq "queues in use after ipcmk -Q" "$2" "$(($1 + 1))"
+expect_eq "semaphores in use after ipcmk -S 3" "$4" "$(($3 + 3))"
+expect_eq "a fresh namespace starts empty" "$1 $3" "0 0"
 
 # JSON: one array, one object per limit, the fields every row has
 "$IKT_IPCKIT" limits --json | $py -c "import json,sys
