@@ -17,6 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <ipckit/ring.h>
+
 #include "internal/io.h"
 #include "internal/obj.h"
 #include "internal/proc.h"
@@ -437,6 +439,57 @@ probe_socket_file(const struct ik_obj *o, int *err)
 	return 0;
 }
 
+/*
+ * An ipckit ring (<ipckit/ring.h>) records the pid of each side that
+ * attached: evidence a foreign segment lacks. Nobody maps it (checked by the
+ * caller), and every side that ever attached is dead: stale. Returns the
+ * state set, or -1 when the segment is not a ring (or cannot be read).
+ */
+static int
+ring_state(struct ik_obj *o)
+{
+	struct ik_ring_shm h;
+	char path[PATH_MAX];
+	const struct ik_ring_side *side[2];
+	int fd, known = 0;
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "/dev/shm%s", o->name) >=
+	    (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &h, sizeof(h), 0);
+	ik__close(fd);
+	if (n != (ssize_t)sizeof(h) || h.magic != IK_RING_MAGIC ||
+	    h.version != IK_RING_VERSION)
+		return -1;
+	side[0] = &h.prod;
+	side[1] = &h.cons;
+	for (int i = 0; i < 2; i++) {
+		if (side[i]->state == IK_RING_FREE || side[i]->pid <= 0)
+			continue;
+		known++;
+		if (ik__pid_alive(side[i]->pid, o->ctime)) {
+			ik__obj_reason(o, "ipckit ring: its %s, pid %d, lives",
+				       i ? "consumer" : "producer",
+				       (int)side[i]->pid);
+			return o->state = IK_OBJ_IN_USE;
+		}
+	}
+	if (known == 0) {
+		ik__obj_reason(o, "ipckit ring no side has attached to: no "
+				  "evidence");
+		return o->state = IK_OBJ_IDLE;
+	}
+	ik__obj_reason(o,
+		       "ipckit ring: unmapped, and every process that "
+		       "attached to it (pids %d, %d) is gone",
+		       (int)h.prod.pid, (int)h.cons.pid);
+	return o->state = IK_OBJ_STALE;
+}
+
 int
 ik__obj_file_state(struct ik_obj *o)
 {
@@ -457,6 +510,9 @@ ik__obj_file_state(struct ik_obj *o)
 		}
 		/* fall through */
 	case IK_OBJ_PSHM:
+		if (ring_state(o) >= 0)
+			return o->state;
+		/* fall through */
 	case IK_OBJ_PSEM:
 		ik__obj_reason(o, "nobody holds or maps it; no creator pid is "
 				  "recorded: no evidence");

@@ -50,6 +50,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	ikt_reap_tracked();
 	(void)state;
 	for (int i = 0; i < nkids; i++) {
 		kill(kids[i], SIGKILL);
@@ -453,6 +454,68 @@ test_posix_shm_and_sem(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/*
+ * An ipckit ring records who attached: a ring whose producer and consumer
+ * were both killed is stale (and removable as such); while a side lives it
+ * is in use, even when nobody maps it any more.
+ */
+static void
+test_ring_sides_are_evidence(void **state)
+{
+	char name[64];
+	struct ikt_sync made, attached;
+	struct ik_obj *o;
+	pid_t prod, cons;
+
+	(void)state;
+	name[0] = '/';
+	ikt_name(name + 1, sizeof(name) - 1, "ring");
+	snprintf(made_name[nname++], sizeof(made_name[0]), "%s", name);
+	ikt_sync_init(&made);
+	ikt_sync_init(&attached);
+	prod = ikt_fork();
+	assert_true(prod >= 0);
+	if (prod == 0) {
+		ik_ring *r;
+
+		IKT_CHECK(ik_ring_create(&r, name, 4096, 0) == 0);
+		IKT_CHECK(ik_ring_attach(r, IK_RING_PRODUCER) == 0);
+		ikt_post(&made);
+		pause(); /* until killed: no close, the sides stay recorded */
+		_exit(0);
+	}
+	assert_int_equal(ikt_await(&made, IKT_WAIT_MS), 0);
+	cons = ikt_fork();
+	assert_true(cons >= 0);
+	if (cons == 0) {
+		ik_ring *r;
+
+		IKT_CHECK(ik_ring_open(&r, name) == 0);
+		IKT_CHECK(ik_ring_attach(r, IK_RING_CONSUMER) == 0);
+		ikt_post(&attached);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(ikt_await(&attached, IKT_WAIT_MS), 0);
+	list(IK_OBJ_MASK(IK_OBJ_PSHM), 0, NULL);
+	assert_non_null(o = find(IK_OBJ_PSHM, -1, name));
+	assert_int_equal(o->state, IK_OBJ_IN_USE); /* mapped by both */
+	ikt_child_killed(prod);
+	list(IK_OBJ_MASK(IK_OBJ_PSHM), 0, NULL);
+	assert_non_null(o = find(IK_OBJ_PSHM, -1, name));
+	assert_int_equal(o->state, IK_OBJ_IN_USE); /* the consumer lives */
+	ikt_child_killed(cons);
+	list(IK_OBJ_MASK(IK_OBJ_PSHM), 0, NULL);
+	assert_non_null(o = find(IK_OBJ_PSHM, -1, name));
+	assert_int_equal(o->state, IK_OBJ_STALE);
+	assert_non_null(strstr(o->reason, "ipckit ring"));
+	assert_int_equal(ik_obj_remove(o, IK_OBJ_RM_STALE, NULL), 0);
+	list(IK_OBJ_MASK(IK_OBJ_PSHM), 0, NULL);
+	assert_null(find(IK_OBJ_PSHM, -1, name));
+	ikt_sync_close(&made);
+	ikt_sync_close(&attached);
+}
+
 static void
 test_fifo_held_and_on_disk(void **state)
 {
@@ -736,6 +799,7 @@ main(void)
 		T(test_stale_after_sigkill_live_survives),
 		T(test_idle_without_evidence),
 		T(test_posix_shm_and_sem),
+		T(test_ring_sides_are_evidence),
 		T(test_fifo_held_and_on_disk),
 		T(test_unix_killed_server_is_stale),
 		T(test_pmq_on_a_mounted_mqueue),
