@@ -14,10 +14,14 @@
 extern const struct ik_cmd ik_cmd_limits;
 extern const struct ik_cmd ik_cmd_ls;
 extern const struct ik_cmd ik_cmd_rm;
+extern const struct ik_cmd ik_cmd_send;
+extern const struct ik_cmd ik_cmd_recv;
+extern const struct ik_cmd ik_cmd_relay;
 
 static const struct ik_cmd *const commands[] = {
-	&ik_cmd_limits, &ik_cmd_ls, &ik_cmd_rm,
-	NULL, /* subcommands are added above this line */
+	&ik_cmd_limits, &ik_cmd_ls,    &ik_cmd_rm, &ik_cmd_send,
+	&ik_cmd_recv,	&ik_cmd_relay, NULL, /* subcommands are added above this
+						line */
 };
 
 static void
