@@ -299,6 +299,14 @@ open_failed(const char *cmd, const char *addr, int r, const char *err)
 		   err);
 }
 
+void
+ik_cc_check_addr(const char *cmd, const char *addr)
+{
+	char text[IK_ADDR_REST_MAX + 512];
+
+	prepare(cmd, addr, 0, text, sizeof(text));
+}
+
 struct ik_chan *
 ik_cc_listen(const char *cmd, const char *addr, int raw, int verbose)
 {

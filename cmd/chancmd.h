@@ -52,6 +52,8 @@ long long ik_cc_parse_num(const char *cmd, const char *opt, const char *s,
  */
 struct ik_chan *ik_cc_open(const char *cmd, const char *addr, int listen,
 			   int raw, int timeout_ms, int verbose);
+/* Exit 2 with the parser's line if addr is malformed (before any open). */
+void ik_cc_check_addr(const char *cmd, const char *addr);
 /* The steps of ik_cc_open, for relay (listen both sides, then accept). */
 struct ik_chan *ik_cc_listen(const char *cmd, const char *addr, int raw,
 			     int verbose);

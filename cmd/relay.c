@@ -411,8 +411,10 @@ run(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		ik_cc_usage(CMD, "expected two addresses, ADDR1 ADDR2");
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		addr[i] = strip_listen(argv[optind + i], &listen[i]);
+		ik_cc_check_addr(CMD, addr[i]);
+	}
 
 	ik_cc_signals_block();
 	/* create what we listen on first, so the peers can find it; then

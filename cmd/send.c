@@ -256,6 +256,11 @@ run(int argc, char **argv)
 		send_lines(&s);
 	}
 
+	if (verbose)
+		fprintf(stderr,
+			"ipckit send: sent %llu messages (%llu bytes) "
+			"to %s\n",
+			s.sent, s.bytes, addr);
 	if (ik_cc_owner(s.c) &&
 	    (sch == IK_SCHEME_PMQ || sch == IK_SCHEME_SVMQ ||
 	     sch == IK_SCHEME_SHM)) {
@@ -268,11 +273,6 @@ run(int argc, char **argv)
 		if (r < 0)
 			ik_cc_fail(CMD, "%s: %s", addr, ik_strerror(r));
 	}
-	if (verbose)
-		fprintf(stderr,
-			"ipckit send: sent %llu messages (%llu bytes) "
-			"to %s\n",
-			s.sent, s.bytes, addr);
 	ik_cc_close(CMD, s.c);
 	return IK_EXIT_OK;
 }
