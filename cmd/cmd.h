@@ -25,7 +25,10 @@
 	X(notify)      \
 	X(chat)        \
 	X(cache)       \
-	X(fanout)
+	X(fanout)      \
+	X(send)        \
+	X(recv)        \
+	X(relay)
 
 struct ik_cmd {
 	const char *name;

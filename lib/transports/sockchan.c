@@ -249,7 +249,7 @@ adopt(struct ik_chan *c, struct ik_sock *s, const struct cfg *k, bool listener)
 	p->kind = k->kind;
 	p->raw = k->raw;
 	p->listener = listener;
-	if (sock_type(k->kind) == SOCK_STREAM && !k->raw && !listener)
+	if (sock_type(k->kind) == SOCK_STREAM && !listener)
 		ik__frame_init(&p->fr, ik_sock_fd(s), IK__IO_SOCKET, k->maxmsg);
 	c->caps = caps_of(k->kind, k->raw, listener);
 	c->maxmsg = k->maxmsg;
@@ -350,6 +350,39 @@ ik__sockchan_accept(struct ik_chan *l, struct ik_chan *c, int timeout_ms)
 	return 0;
 }
 
+/*
+ * A raw send that wrote part of buf before its deadline (or, non-blocking,
+ * before the buffer filled) keeps the rest in the framer's out buffer, sent
+ * first by the next call or by close: the caller sees len, as for framed
+ * streams, and never sends a byte twice or loses one. The same helper is
+ * in fifo.c (lib/frame.c would be the one place for it).
+ */
+static ssize_t
+raw_send(struct ik__framer *f, const void *buf, size_t len, int timeout_ms)
+{
+	struct ik__deadline d;
+	size_t put = 0;
+	ssize_t n;
+	int r;
+
+	r = ik__frame_flush(f, timeout_ms);
+	if (r < 0)
+		return r; /* nothing of this call was written */
+	ik__deadline_init(&d, timeout_ms);
+	n = ik__write_full(f->fd, buf, len, f->io_flags, &d, &put);
+	if (n >= 0)
+		return (ssize_t)len;
+	if (put == 0 || (n != -ETIMEDOUT && n != -EAGAIN))
+		return n;
+	f->out = malloc(len - put);
+	if (f->out == NULL)
+		return -ENOMEM;
+	memcpy(f->out, (const unsigned char *)buf + put, len - put);
+	f->out_len = len - put;
+	f->out_off = 0;
+	return (ssize_t)len;
+}
+
 /* A peer that reset the connection or refused our datagram is gone. */
 static ssize_t
 gone(ssize_t r)
@@ -367,6 +400,8 @@ ik__sockchan_send(struct ik_chan *c, const void *buf, size_t len,
 	(void)meta;
 	if (type == SOCK_STREAM && !p->raw)
 		return gone(ik__frame_send(&p->fr, buf, len, timeout_ms));
+	if (type == SOCK_STREAM)
+		return gone(raw_send(&p->fr, buf, len, timeout_ms));
 	if (type == SOCK_DGRAM && p->listener) {
 		if (!p->have_peer)
 			return -EDESTADDRREQ; /* nobody has written to us */
@@ -497,8 +532,8 @@ ik__sockchan_close(struct ik_chan *c)
 	struct sockchan *p = c->priv;
 	int r = 0, r2;
 
-	if (sock_type(p->kind) == SOCK_STREAM && !p->raw && !p->listener) {
-		/* a frame cut by a timeout: the peer gets the rest or EOF */
+	if (sock_type(p->kind) == SOCK_STREAM && !p->listener) {
+		/* a send cut by a timeout: the peer gets the rest or EOF */
 		r = ik__frame_flush(&p->fr, 1000);
 		ik__frame_fini(&p->fr);
 		if (r == -EPIPE || r == -ECONNRESET)

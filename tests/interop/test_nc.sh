@@ -1,0 +1,77 @@
+# netcat-openbsd and ipckit send/recv --raw over unix: (nc -U) and tcp:,
+# both directions: nc -N shuts its side down at the end of its input, which
+# ipckit recv takes as the end of the stream; nc -l listening for ipckit.
+. "$IKT_SRC_DIR/tests/lib.sh"
+set -e
+# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
+# SIGTERM them first (passed on), so each ipckit removes what it made
+ikt_term_all() {
+	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
+	ikt_cleanup
+}
+trap 'set +e; ikt_term_all' EXIT INT TERM
+command -v nc >/dev/null || { echo "skip: nc not installed (scripts/deps.sh test)"; exit 0; }
+nc -h 2>&1 | grep -q OpenBSD || { echo "skip: nc is not netcat-openbsd"; exit 0; }
+ik=$IKT_IPCKIT
+d=$ikt_tmp
+head -c 200000 /dev/urandom >"$d/blob"
+
+start_bg() {
+	n=$1
+	shift
+	: >"$d/$n.err"
+	timeout "$IKT_T" "$@" </dev/null >"$d/$n.out" 2>"$d/$n.err" &
+	bg=$!
+	ikt_pids="$ikt_pids $bg"
+	eval "pid_$n=$bg"
+}
+finish() {
+	eval "p=\$pid_$1"
+	set +e
+	wait "$p"
+	st=$?
+	set -e
+	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$d/$1.err")"
+}
+port_of() { sed -n 's/^ipckit [a-z]*: listening on tcp:127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$d/$1.err"; }
+
+# nc -U -N -> ipckit recv --listen
+start_bg r "$ik" recv --raw --listen -v "unix:$d/u1"
+wait_for test -S "$d/u1"
+timeout "$IKT_T" nc -U -N "$d/u1" <"$d/blob"
+finish r 0
+cmp -s "$d/blob" "$d/r.out" || fail "nc -> recv (unix): bytes differ"
+
+# ipckit send --listen -> nc -U -d (reads until ipckit closes)
+timeout "$IKT_T" "$ik" send --raw --listen -v "unix:$d/u2" <"$d/blob" 2>"$d/s.err" &
+ps=$!
+ikt_pids="$ikt_pids $ps"
+wait_for test -S "$d/u2"
+timeout "$IKT_T" nc -U -d "$d/u2" >"$d/got2"
+wait "$ps" || fail "send --listen (unix) failed: $(cat "$d/s.err")"
+cmp -s "$d/blob" "$d/got2" || fail "send -> nc (unix): bytes differ"
+
+# nc -U -l listening; ipckit send dials it
+start_bg l nc -U -l "$d/u3"
+wait_for test -S "$d/u3"
+printf 'one\ntwo\n' | timeout "$IKT_T" "$ik" send --raw "unix:$d/u3" || fail "send into nc -l"
+finish l 0
+expect_eq "send -> nc -l" "$(cat "$d/l.out")" "one
+two"
+rm -f "$d/u3" # nc -l leaves its socket file behind
+
+# tcp: nc -N -> ipckit recv; ipckit send -> nc -d
+start_bg r "$ik" recv --raw --listen -v tcp:127.0.0.1:0
+wait_for grep -q 'listening on' "$d/r.err"
+timeout "$IKT_T" nc -N 127.0.0.1 "$(port_of r)" <"$d/blob"
+finish r 0
+cmp -s "$d/blob" "$d/r.out" || fail "nc -> recv (tcp): bytes differ"
+timeout "$IKT_T" "$ik" send --raw --listen -v tcp:127.0.0.1:0 <"$d/blob" 2>"$d/s.err" &
+ps=$!
+ikt_pids="$ikt_pids $ps"
+wait_for grep -q 'listening on' "$d/s.err"
+timeout "$IKT_T" nc -d 127.0.0.1 "$(port_of s)" >"$d/got5"
+wait "$ps" || fail "send --listen (tcp) failed: $(cat "$d/s.err")"
+cmp -s "$d/blob" "$d/got5" || fail "send -> nc (tcp): bytes differ"
+echo "nc interop ok"
