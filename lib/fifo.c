@@ -328,12 +328,20 @@ ik_fifo_recv(ik_fifo *f, void *buf, size_t len, int timeout_ms)
 	ik__deadline_init(&d, timeout_ms);
 	for (;;) {
 		n = read(f->fd, buf, len);
-		if (n >= 0)
+		if (n > 0 || (n == 0 && !(f->flags & IK_FIFO_NOWAIT)))
 			return n;
-		if (errno == EINTR)
+		if (n == 0) {
+			/* NOWAIT: read says 0 also before any writer came;
+			 * poll says POLLHUP only once one came and went */
+			struct pollfd p = { .fd = f->fd, .events = POLLIN };
+
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+				return 0;
+		} else if (errno == EINTR) {
 			continue;
-		if (errno != EAGAIN)
+		} else if (errno != EAGAIN) {
 			return -errno;
+		}
 		r = ik__wait_fd(f->fd, POLLIN, &d);
 		if (r < 0)
 			return r;

@@ -66,50 +66,78 @@ ik__frame_flush(struct ik__framer *f, int timeout_ms)
 	return 0;
 }
 
+/*
+ * Write iov (a frame, or raw bytes) after any remainder of an earlier call.
+ * Once the first byte is out the rest must follow, or the stream is
+ * corrupt: if a timeout cuts it short, the unwritten rest is kept and goes
+ * out first next time, and the call counts as done. Returns 0 (all of it
+ * written or kept), or the error with nothing of this call written.
+ */
+static int
+send_iov(struct ik__framer *f, const struct iovec *iov, int n, int timeout_ms)
+{
+	struct ik__deadline d;
+	size_t put = 0, total = 0, o = 0;
+	ssize_t w;
+	int r;
+
+	r = ik__frame_flush(f, timeout_ms);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	ik__deadline_init(&d, timeout_ms);
+	w = ik__writev_full(f->fd, iov, n, f->io_flags, &d, &put);
+	if (w >= 0)
+		return 0;
+	if (put == 0)
+		return (int)w; /* not started: the caller may retry */
+	if (w != -ETIMEDOUT && w != -EAGAIN)
+		return (int)w; /* the stream is dead anyway */
+	f->out = malloc(total - put);
+	if (f->out == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) { /* copy what is left, piece by piece */
+		const unsigned char *b = iov[i].iov_base;
+		size_t len = iov[i].iov_len, skip = put > len ? len : put;
+
+		put -= skip;
+		memcpy(f->out + o, b + skip, len - skip);
+		o += len - skip;
+	}
+	f->out_len = o;
+	f->out_off = 0;
+	return 0;
+}
+
 ssize_t
 ik__frame_send(struct ik__framer *f, const void *buf, size_t len,
 	       int timeout_ms)
 {
-	struct ik__deadline d;
 	unsigned char hdr[4];
 	struct iovec iov[2];
-	size_t put = 0, total = len + 4;
-	ssize_t n;
 	int r;
 
 	if (len > f->maxmsg || len > UINT32_MAX)
 		return -EMSGSIZE;
-	r = ik__frame_flush(f, timeout_ms);
-	if (r < 0)
-		return r; /* nothing of this message was written */
 	hdr[0] = (unsigned char)(len >> 24);
 	hdr[1] = (unsigned char)(len >> 16);
 	hdr[2] = (unsigned char)(len >> 8);
 	hdr[3] = (unsigned char)len;
 	iov[0] = (struct iovec){ hdr, 4 };
 	iov[1] = (struct iovec){ (void *)buf, len };
-	ik__deadline_init(&d, timeout_ms);
-	n = ik__writev_full(f->fd, iov, 2, f->io_flags, &d, &put);
-	if (n >= 0)
-		return (ssize_t)len;
-	if (put == 0)
-		return n; /* not started: the caller may retry */
-	if (n != -ETIMEDOUT && n != -EAGAIN)
-		return n; /* the stream is dead anyway */
-	/* started but cut short: keep the rest, it goes out first next time */
-	f->out = malloc(total - put);
-	if (f->out == NULL)
-		return -ENOMEM;
-	if (put < 4) {
-		memcpy(f->out, hdr + put, 4 - put);
-		memcpy(f->out + 4 - put, buf, len);
-	} else {
-		memcpy(f->out, (const unsigned char *)buf + (put - 4),
-		       total - put);
-	}
-	f->out_len = total - put;
-	f->out_off = 0;
-	return (ssize_t)len;
+	r = send_iov(f, iov, 2, timeout_ms);
+	return r < 0 ? r : (ssize_t)len;
+}
+
+ssize_t
+ik__frame_send_raw(struct ik__framer *f, const void *buf, size_t len,
+		   int timeout_ms)
+{
+	struct iovec iov = { (void *)buf, len };
+	int r = send_iov(f, &iov, 1, timeout_ms);
+
+	return r < 0 ? r : (ssize_t)len;
 }
 
 static uint32_t

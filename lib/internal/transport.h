@@ -95,6 +95,9 @@ ssize_t ik__frame_send(struct ik__framer *f, const void *buf, size_t len,
 		       int timeout_ms);
 ssize_t ik__frame_recv(struct ik__framer *f, void *buf, size_t cap,
 		       int timeout_ms);
+/* Raw streams: bytes with no frame, the same promise about a cut write. */
+ssize_t ik__frame_send_raw(struct ik__framer *f, const void *buf, size_t len,
+			   int timeout_ms);
 /* Write out a remainder kept by a timed-out send. */
 int ik__frame_flush(struct ik__framer *f, int timeout_ms);
 /* A descriptor that polls readable when a frame may be received (above). */

@@ -133,39 +133,6 @@ fail:
 	return r;
 }
 
-/*
- * A raw send that wrote part of buf before its deadline (or, non-blocking,
- * before the buffer filled) keeps the rest in the framer's out buffer, sent
- * first by the next call or by close: the caller sees len, as for framed
- * streams, and never sends a byte twice or loses one. The same helper is
- * in sockchan.c (lib/frame.c would be the one place for it).
- */
-static ssize_t
-raw_send(struct ik__framer *f, const void *buf, size_t len, int timeout_ms)
-{
-	struct ik__deadline d;
-	size_t put = 0;
-	ssize_t n;
-	int r;
-
-	r = ik__frame_flush(f, timeout_ms);
-	if (r < 0)
-		return r; /* nothing of this call was written */
-	ik__deadline_init(&d, timeout_ms);
-	n = ik__write_full(f->fd, buf, len, f->io_flags, &d, &put);
-	if (n >= 0)
-		return (ssize_t)len;
-	if (put == 0 || (n != -ETIMEDOUT && n != -EAGAIN))
-		return n;
-	f->out = malloc(len - put);
-	if (f->out == NULL)
-		return -ENOMEM;
-	memcpy(f->out, (const unsigned char *)buf + put, len - put);
-	f->out_len = len - put;
-	f->out_off = 0;
-	return (ssize_t)len;
-}
-
 static ssize_t
 fifo_send(struct ik_chan *c, const void *buf, size_t len,
 	  const struct ik_chan_meta *meta, int timeout_ms)
@@ -174,7 +141,7 @@ fifo_send(struct ik_chan *c, const void *buf, size_t len,
 
 	(void)meta;
 	if (p->raw)
-		return raw_send(&p->fr, buf, len, timeout_ms);
+		return ik__frame_send_raw(&p->fr, buf, len, timeout_ms);
 	return ik__frame_send(&p->fr, buf, len, timeout_ms);
 }
 
@@ -185,22 +152,8 @@ fifo_recv(struct ik_chan *c, void *buf, size_t cap, struct ik_chan_meta *meta,
 	struct fifo *p = c->priv;
 
 	(void)meta;
-	if (p->raw) {
-		struct ik__deadline d;
-		int r;
-
-		/*
-		 * Poll first: a read with no writer yet returns 0 at once,
-		 * while poll reports end of file only once a writer has come
-		 * and gone (ik_fifo_recv reads first, so a reader started
-		 * before its writer would see an end that never happened).
-		 */
-		ik__deadline_init(&d, timeout_ms);
-		if (cap > 0 &&
-		    (r = ik__wait_fd(ik_fifo_fd(p->f), POLLIN, &d)) < 0)
-			return r;
-		return ik_fifo_recv(p->f, buf, cap, 0);
-	}
+	if (p->raw) /* a NOWAIT reader: end of file only after a writer */
+		return ik_fifo_recv(p->f, buf, cap, timeout_ms);
 	return ik__frame_recv(&p->fr, buf, cap, timeout_ms);
 }
 

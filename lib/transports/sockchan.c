@@ -350,39 +350,6 @@ ik__sockchan_accept(struct ik_chan *l, struct ik_chan *c, int timeout_ms)
 	return 0;
 }
 
-/*
- * A raw send that wrote part of buf before its deadline (or, non-blocking,
- * before the buffer filled) keeps the rest in the framer's out buffer, sent
- * first by the next call or by close: the caller sees len, as for framed
- * streams, and never sends a byte twice or loses one. The same helper is
- * in fifo.c (lib/frame.c would be the one place for it).
- */
-static ssize_t
-raw_send(struct ik__framer *f, const void *buf, size_t len, int timeout_ms)
-{
-	struct ik__deadline d;
-	size_t put = 0;
-	ssize_t n;
-	int r;
-
-	r = ik__frame_flush(f, timeout_ms);
-	if (r < 0)
-		return r; /* nothing of this call was written */
-	ik__deadline_init(&d, timeout_ms);
-	n = ik__write_full(f->fd, buf, len, f->io_flags, &d, &put);
-	if (n >= 0)
-		return (ssize_t)len;
-	if (put == 0 || (n != -ETIMEDOUT && n != -EAGAIN))
-		return n;
-	f->out = malloc(len - put);
-	if (f->out == NULL)
-		return -ENOMEM;
-	memcpy(f->out, (const unsigned char *)buf + put, len - put);
-	f->out_len = len - put;
-	f->out_off = 0;
-	return (ssize_t)len;
-}
-
 /* A peer that reset the connection or refused our datagram is gone. */
 static ssize_t
 gone(ssize_t r)
@@ -401,7 +368,7 @@ ik__sockchan_send(struct ik_chan *c, const void *buf, size_t len,
 	if (type == SOCK_STREAM && !p->raw)
 		return gone(ik__frame_send(&p->fr, buf, len, timeout_ms));
 	if (type == SOCK_STREAM)
-		return gone(raw_send(&p->fr, buf, len, timeout_ms));
+		return gone(ik__frame_send_raw(&p->fr, buf, len, timeout_ms));
 	if (type == SOCK_DGRAM && p->listener) {
 		if (!p->have_peer)
 			return -EDESTADDRREQ; /* nobody has written to us */
