@@ -5,8 +5,16 @@ IKT_T=${IKT_T:-60}
 ikt_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ikt-$$-XXXXXX")
 ikt_pids=""
 ikt_cleanup() {
+	# SIGTERM first: a `timeout` wrapper passes it on to the program it
+	# runs, where SIGKILL would leave that program orphaned and running
+	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $ikt_pids; do
-		kill -9 "$p" 2>/dev/null || true
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 40 ]; do
+			i=$((i + 1))
+			sleep 0.05
+		done
+		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$ikt_tmp"
