@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <unistd.h>
@@ -277,7 +278,7 @@ ik_msgq_stat(int id, struct ik_msgq_stat *st)
 	st->gid = ds.msg_perm.gid;
 	st->cuid = ds.msg_perm.cuid;
 	st->cgid = ds.msg_perm.cgid;
-	st->mode = ds.msg_perm.mode & 0777;
+	st->mode = ds.msg_perm.mode & ACCESSPERMS;
 	st->messages = ds.msg_qnum;
 	st->bytes = ds.__msg_cbytes;
 	st->qbytes = ds.msg_qbytes;

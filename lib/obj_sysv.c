@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -63,7 +64,7 @@ parse_line(struct ik_obj *o, int kind, const char *line)
 	}
 	o->key = (key_t)key; /* printed signed: 0xf35224d5 is -212720427 */
 	o->id = id;
-	o->mode = perms & 0777;
+	o->mode = perms & ACCESSPERMS;
 	o->size = size;
 	o->count = count;
 	o->uid = uid;

@@ -431,7 +431,7 @@ ik_shm_stat(const struct ik_shm *shm, struct ik_shm_info *info)
 		if (shmctl(shm->id, IPC_STAT, &ds) < 0)
 			return -errno;
 		in.size = ds.shm_segsz;
-		in.mode = ds.shm_perm.mode & 0777;
+		in.mode = ds.shm_perm.mode & ACCESSPERMS;
 		in.uid = ds.shm_perm.uid;
 		in.nattch = ds.shm_nattch;
 		in.cpid = ds.shm_cpid;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include <ipckit/error.h>
@@ -133,12 +134,12 @@ check_creation(struct ik_chan *c, struct svmq *p, char *err, size_t errlen)
 		    0 ||
 	    (r = ik_msgq_stat(p->id, &st)) < 0)
 		return r;
-	if ((ik_addr_opt(&c->addr, "mode") && mode != (st.mode & 0777)) ||
+	if ((ik_addr_opt(&c->addr, "mode") && mode != (st.mode & ACCESSPERMS)) ||
 	    (qbytes && qbytes != st.qbytes))
 		return ik__chan_bad(err, errlen,
 				    "svmq: the queue exists with mode=%04o&"
 				    "qbytes=%zu, not what the address says",
-				    st.mode & 0777, st.qbytes);
+				    st.mode & ACCESSPERMS, st.qbytes);
 	return 0;
 }
 
