@@ -25,7 +25,8 @@
 	X(notify)      \
 	X(chat)        \
 	X(cache)       \
-	X(fanout)
+	X(fanout)      \
+	X(serve)
 
 struct ik_cmd {
 	const char *name;
