@@ -146,6 +146,8 @@ grow(ik_resp_parser *p)
 
 	if (p->got < p->cap)
 		return 0;
+	if (p->cap >= p->lim.max_args)
+		return -E2BIG;
 	ncap = p->cap ? p->cap * 2 : 16;
 	if (ncap > p->lim.max_args)
 		ncap = p->lim.max_args;
@@ -192,17 +194,19 @@ parse_inline(ik_resp_parser *p, const char *buf, size_t len,
 	const char *nl = memchr(buf, '\n', len);
 	const char *s, *end;
 	size_t linelen, w = 0;
+	int r;
 
+	/* the limit is on the line itself, without its CR LF */
 	if (nl == NULL) {
-		if (len > p->lim.max_inline)
+		if (len > p->lim.max_inline + 1)
 			return proto_error(p, "too big inline request");
 		return 0;
 	}
 	linelen = (size_t)(nl - buf);
-	if (linelen > p->lim.max_inline)
-		return proto_error(p, "too big inline request");
 	if (linelen > 0 && buf[linelen - 1] == '\r')
 		linelen--;
+	if (linelen > p->lim.max_inline)
+		return proto_error(p, "too big inline request");
 	if (linelen > p->scratch_cap) {
 		char *ns = realloc(p->scratch, linelen);
 
@@ -265,9 +269,13 @@ parse_inline(ik_resp_parser *p, const char *buf, size_t len,
 			while (s < end && !is_space(*s))
 				p->scratch[w++] = *s++;
 		}
-		if (grow(p) < 0) {
+		r = grow(p);
+		if (r == -E2BIG)
+			return proto_error(p, "too many arguments in inline "
+					      "request");
+		if (r < 0) {
 			p->got = 0;
-			return -ENOMEM;
+			return r;
 		}
 		p->off[p->got] = start;
 		p->argv[p->got].len = w - start;
