@@ -177,6 +177,9 @@ process(struct ik__client *c)
 			s->st.commands++;
 			ik__serve_exec(c, &req);
 		}
+		/* a client that does not read: stop making replies for it */
+		if (c->out.len - c->opos > s->o.max_output)
+			break;
 	}
 	if (c->rpos == c->rlen) {
 		c->rpos = c->rlen = 0;
