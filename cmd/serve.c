@@ -73,6 +73,24 @@ duration_opt(const char *v)
 	return ms;
 }
 
+static const struct {
+	const char *scheme;
+	enum ik_sock_kind kind;
+} schemes[] = { { "unix:", IK_SOCK_UNIX_STREAM },
+		{ "abstract:", IK_SOCK_ABSTRACT_STREAM },
+		{ "tcp:", IK_SOCK_TCP } };
+#define NSCHEMES (sizeof(schemes) / sizeof(schemes[0]))
+
+static bool
+known_scheme(const char *a)
+{
+	for (size_t k = 0; k < NSCHEMES; k++)
+		if (strncmp(a, schemes[k].scheme, strlen(schemes[k].scheme)) ==
+		    0)
+			return true;
+	return false;
+}
+
 static void
 parse(int argc, char **argv, struct cfg *c)
 {
@@ -91,6 +109,11 @@ parse(int argc, char **argv, struct cfg *c)
 			if (c->nlisten == MAX_LISTEN)
 				ik_cmd_usage(CMD, "at most %d --listen",
 					     MAX_LISTEN);
+			if (!known_scheme(v))
+				ik_cmd_usage(CMD,
+					     "bad address '%s' (unix:PATH, "
+					     "abstract:NAME, tcp:HOST:PORT)",
+					     v);
 			c->listen[c->nlisten++] = v;
 		} else if (strcmp(a, "--workers") == 0) {
 			if (ik_cmd_parse_int(v, 1, MAX_WORKERS, &c->workers) <
@@ -126,16 +149,13 @@ parse(int argc, char **argv, struct cfg *c)
 	c->so.log = log_line;
 }
 
-/* "unix:PATH", "abstract:NAME", "tcp:HOST:PORT" -> a listening socket. */
+/*
+ * "unix:PATH", "abstract:NAME", "tcp:HOST:PORT" -> a listening socket. On
+ * failure, the ones opened before are closed (their files removed).
+ */
 static void
 open_listener(struct cfg *c, int i)
 {
-	static const struct {
-		const char *scheme;
-		enum ik_sock_kind kind;
-	} schemes[] = { { "unix:", IK_SOCK_UNIX_STREAM },
-			{ "abstract:", IK_SOCK_ABSTRACT_STREAM },
-			{ "tcp:", IK_SOCK_TCP } };
 	const struct ik_sock_opts so = { .backlog = 4096,
 					 .flags = IK_SOCK_NONBLOCK };
 	const char *a = c->listen[i];
@@ -143,15 +163,18 @@ open_listener(struct cfg *c, int i)
 	char text[256];
 	size_t used = strlen(c->where);
 
-	for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++) {
+	for (size_t k = 0; k < NSCHEMES; k++) {
 		size_t n = strlen(schemes[k].scheme);
 		int r;
 
 		if (strncmp(a, schemes[k].scheme, n) != 0)
 			continue;
 		r = ik_sock_listen(&c->socks[i], schemes[k].kind, a + n, &so);
-		if (r < 0)
+		if (r < 0) {
+			while (i-- > 0)
+				ik_sock_close(c->socks[i]);
 			ik_cmd_fail(CMD, "listen %s: %s", a, ik_strerror(r));
+		}
 		/* the real address: tcp port 0 picks one, say which */
 		if (ik_sock_local_addr(c->socks[i], &la) < 0 ||
 		    ik_sock_format(&la, text, sizeof(text)) < 0)

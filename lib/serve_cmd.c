@@ -388,6 +388,28 @@ human(char *buf, size_t cap, uint64_t v)
 		snprintf(buf, cap, "%.2fK", (double)v / 1024);
 }
 
+struct ttl_count {
+	uint64_t n;
+	double sum_ms;
+};
+
+static int
+count_ttl(const void *k, size_t kl, const void *v, size_t vl, int64_t ttl,
+	  void *arg)
+{
+	struct ttl_count *t = arg;
+
+	(void)k;
+	(void)kl;
+	(void)v;
+	(void)vl;
+	if (ttl >= 0) {
+		t->n++;
+		t->sum_ms += (double)ttl;
+	}
+	return 0;
+}
+
 static void
 cmd_info(struct ik__client *c, size_t argc, arg_t *argv)
 {
@@ -442,8 +464,19 @@ cmd_info(struct ik__client *c, size_t argc, arg_t *argv)
 		    cs.evictions, cs.hits, cs.misses);
 	if (WANT("keyspace")) {
 		ADD("# Keyspace\r\n");
+		/* clients parse all three fields; expires costs a scan */
+		struct ttl_count t = { 0, 0 };
+		uint64_t cur = 0;
+
+		do {
+			if (ik_cache_scan(s->cache, &cur, 4096, count_ttl, &t) <
+			    0)
+				break;
+		} while (cur != 0);
 		if (cs.keys > 0)
-			ADD("db0:keys=%" PRIu64 "\r\n", cs.keys);
+			ADD("db0:keys=%" PRIu64 ",expires=%" PRIu64
+			    ",avg_ttl=%.0f\r\n",
+			    cs.keys, t.n, t.n ? t.sum_ms / (double)t.n : 0.0);
 	}
 #undef ADD
 #undef WANT

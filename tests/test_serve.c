@@ -239,7 +239,10 @@ test_info_and_admin(void **state)
 		IKT_CHECK(say(s, "SET a 1\r\nSET b 2\r\nDBSIZE\r\n"));
 		IKT_CHECK(hear(s, "+OK\r\n+OK\r\n:2\r\n"));
 		IKT_CHECK(say(s, "INFO keyspace\r\n"));
-		IKT_CHECK(hear(s, "$24\r\n# Keyspace\r\ndb0:keys=2\r\n\r\n"));
+		IKT_CHECK(hear(
+			s,
+			"$44\r\n# "
+			"Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n\r\n"));
 		IKT_CHECK(say(s, "INFO\r\n"));
 		n = ik_sock_recv_some(s, buf, sizeof(buf) - 1, IKT_WAIT_MS);
 		IKT_CHECK(n > 0);
