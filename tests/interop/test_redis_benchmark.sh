@@ -29,6 +29,6 @@ done
 expect_eq "counter" "$(redis-cli -s "$sock" get counter:__rand_int__)" 200000
 [ -n "$(redis-cli -s "$sock" get key:__rand_int__)" ] || fail "no key written"
 kill -TERM "$srv"
-wait "$srv" || fail "serve exited $?"
+wait "$srv" || fail "serve exited $?: $(cat "$ikt_tmp/log")"
 grep -q "error\|dropped" "$ikt_tmp/log" && fail "server logged errors: $(cat "$ikt_tmp/log")"
 echo "redis-benchmark ok"
