@@ -294,14 +294,10 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void on_worker_exit(ik_loop *loop, ik_watch *w,
-			   const struct ik_loop_event *ev, void *arg);
-
 static int
 spawn_worker(struct sv *sv, int i)
 {
 	pid_t pid;
-	int r;
 
 	fflush(NULL);
 	pid = fork();
@@ -312,14 +308,7 @@ spawn_worker(struct sv *sv, int i)
 	sv->pid[i] = pid;
 	sv->started_ms[i] = now_ms();
 	sv->live++;
-	r = ik_loop_child_add(sv->loop, pid, on_worker_exit, sv, NULL);
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		sv->pid[i] = 0;
-		sv->live--;
-	}
-	return r;
+	return 0;
 }
 
 static void
@@ -334,15 +323,11 @@ stop_all(struct sv *sv)
 }
 
 static void
-on_worker_exit(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev,
-	       void *arg)
+worker_exited(struct sv *sv, pid_t pid, int status)
 {
-	struct sv *sv = arg;
 	int i;
 
-	(void)loop;
-	(void)w;
-	for (i = 0; i < sv->cfg->workers && sv->pid[i] != ev->pid; i++)
+	for (i = 0; i < sv->cfg->workers && sv->pid[i] != pid; i++)
 		;
 	if (i == sv->cfg->workers)
 		return;
@@ -353,17 +338,16 @@ on_worker_exit(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev,
 			ik_loop_stop(sv->loop);
 		return;
 	}
-	if (ev->status != -1 && WIFSIGNALED(ev->status))
+	if (WIFSIGNALED(status))
 		fprintf(stderr,
 			"ipckit serve[%ld]: worker %ld killed by signal %d; "
 			"restarting it\n",
-			(long)getpid(), (long)ev->pid, WTERMSIG(ev->status));
+			(long)getpid(), (long)pid, WTERMSIG(status));
 	else
 		fprintf(stderr,
 			"ipckit serve[%ld]: worker %ld exited (status %d); "
 			"restarting it\n",
-			(long)getpid(), (long)ev->pid,
-			ev->status == -1 ? -1 : WEXITSTATUS(ev->status));
+			(long)getpid(), (long)pid, WEXITSTATUS(status));
 	sv->quick_deaths =
 		now_ms() - sv->started_ms[i] < 1000 ? sv->quick_deaths + 1 : 0;
 	if (sv->quick_deaths >= 5 || spawn_worker(sv, i) < 0) {
@@ -374,6 +358,25 @@ on_worker_exit(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev,
 		sv->status = IK_EXIT_FAIL;
 		stop_all(sv);
 	}
+}
+
+/*
+ * Workers are reaped on SIGCHLD rather than with ik_loop_child_add: a pidfd
+ * watcher's descriptor would be inherited by every worker forked after it,
+ * which keeps it registered in our epoll set after the loop closes it.
+ */
+static void
+on_sigchld(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev,
+	   void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)loop;
+	(void)w;
+	(void)ev;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		worker_exited(arg, pid, status);
 }
 
 static void
@@ -402,6 +405,8 @@ supervise(struct cfg *c)
 	if ((r = ik_loop_signal_add(sv.loop, SIGTERM, on_sv_signal, &sv,
 				    NULL)) < 0 ||
 	    (r = ik_loop_signal_add(sv.loop, SIGINT, on_sv_signal, &sv, NULL)) <
+		    0 ||
+	    (r = ik_loop_signal_add(sv.loop, SIGCHLD, on_sigchld, &sv, NULL)) <
 		    0)
 		ik_cmd_fail(CMD, "signals: %s", ik_strerror(r));
 	for (int i = 0; i < c->workers; i++)

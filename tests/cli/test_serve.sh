@@ -65,7 +65,7 @@ ikt_pids="$ikt_pids $srv"
 pong() { [ "$(printf 'PING\r\nQUIT\r\n' | nc -U "$sock" | head -1 | tr -d '\r')" = "+PONG" ]; }
 wait_for pong
 kill -INT "$srv"
-wait "$srv" || fail "serve --workers 2 exited $? on SIGINT"
+wait "$srv" || fail "serve --workers 2 exited $? on SIGINT: $(cat "$ikt_tmp/log")"
 [ "$(grep -c 'stopped (' "$ikt_tmp/log")" = 2 ] || fail "workers did not both stop: $(cat "$ikt_tmp/log")"
 [ -e "$sock" ] && fail "socket file left behind (workers)"
 echo "serve cli ok"
