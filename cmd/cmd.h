@@ -28,7 +28,8 @@
 	X(fanout)      \
 	X(send)        \
 	X(recv)        \
-	X(relay)
+	X(relay)       \
+	X(serve)
 
 struct ik_cmd {
 	const char *name;

@@ -29,5 +29,7 @@
 #include <ipckit/notify.h>
 #include <ipckit/cache.h>
 #include <ipckit/fanout.h>
+#include <ipckit/resp.h>
+#include <ipckit/serve.h>
 
 #endif
