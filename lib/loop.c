@@ -47,6 +47,7 @@ struct ik_loop {
 	struct ik_watch *head, **tailp;
 	sigset_t sigset; /* what the signalfd reads */
 	int nlive, ndefer, nfallback;
+	int ndead; /* killed, not yet swept */
 	uint64_t iter;
 	bool running, stopped, child_check;
 };
@@ -173,6 +174,7 @@ watch_kill(struct ik_watch *w)
 		return;
 	w->dead = true;
 	l->nlive--;
+	l->ndead++;
 	switch (w->kind) {
 	case W_FD:
 		/* fails with EBADF if the user closed fd first: nothing left */
@@ -181,7 +183,12 @@ watch_kill(struct ik_watch *w)
 	case W_TIMER:
 	case W_CHILD:
 		if (w->fd >= 0) {
-			ik__close(w->fd); /* closing drops it from epoll */
+			/* closing is not enough: a forked child holding the
+			 * same file would keep it in our epoll set, and its
+			 * events would name this watcher after the sweep freed
+			 * it */
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+			ik__close(w->fd);
 		} else {
 			l->nfallback--;
 			sync_signals(l, 0);
@@ -203,6 +210,9 @@ sweep(ik_loop *l)
 {
 	struct ik_watch **pp = &l->head, *w;
 
+	if (l->ndead == 0)
+		return; /* nothing to free: no walk over every watcher */
+	l->ndead = 0;
 	while ((w = *pp) != NULL) {
 		if (w->dead) {
 			*pp = w->next;
@@ -613,8 +623,10 @@ ik_loop_run_once(ik_loop *l, int timeout_ms)
 				*/
 	l->running = true;
 	l->iter++;
-	/* those queued before this iteration, in order; newer ones wait */
-	for (struct ik_watch *w = l->head; w; w = w->next) {
+	/* those queued before this iteration, in order; newer ones wait
+	 * (no walk at all when none is queued) */
+	for (struct ik_watch *w = l->ndefer > 0 ? l->head : NULL; w;
+	     w = w->next) {
 		if (w->dead || w->kind != W_DEFER || w->queued >= l->iter)
 			continue;
 		struct ik_loop_event ev = { .fd = -1 };

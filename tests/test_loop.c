@@ -229,6 +229,43 @@ on_tick(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev, void *arg)
 		ik_loop_remove(w);
 }
 
+/*
+ * A removed timer whose descriptor a forked child still holds must not reach
+ * us: closing alone would leave the child's copy in our epoll set, its
+ * events naming a watcher the sweep has freed (ASan caught this in serve).
+ */
+static void
+test_removed_timer_with_forked_holder(void **state)
+{
+	struct tick t = { 0 };
+	struct ikt_sync done;
+	ik_loop *l;
+	ik_watch *w;
+	pid_t pid;
+
+	(void)state;
+	ikt_sync_init(&done);
+	assert_int_equal(ik_loop_new(&l, 0), 0);
+	assert_int_equal(ik_loop_timer_add(l, 1, 1, on_tick, &t, &w), 0);
+	assert_true(ik_loop_run_once(l, IKT_WAIT_MS) >= 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* holds every descriptor, the timerfd too */
+		IKT_CHECK(ikt_await(&done, IKT_WAIT_MS) == 0);
+		_exit(0);
+	}
+	assert_int_equal(ik_loop_remove(w), 0);
+	t.calls = 0;
+	/* the timer still ticks in the child's copy: nothing may come */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ik_loop_run_once(l, 20), 0);
+	assert_int_equal(t.calls, 0);
+	ikt_post(&done);
+	ikt_assert_child_ok(pid);
+	assert_int_equal(ik_loop_free(l), 0);
+	ikt_sync_close(&done);
+}
+
 static void
 test_timers(void **state)
 {
@@ -931,6 +968,8 @@ main(void)
 			test_remove_signal_watcher_in_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_fd_leak, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_removed_timer_with_forked_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup,
 						teardown),
 	};
