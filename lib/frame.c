@@ -228,8 +228,11 @@ read_some(struct ik__framer *f, void *p, size_t len,
 			if (r < 0)
 				return r;
 		}
+		/* no deadline: one blocking call, as a plain read would be
+		 * (trying first and polling after costs three in a
+		 * ping-pong, where the data is never there yet) */
 		if (sock)
-			n = recv(f->fd, p, len, MSG_DONTWAIT);
+			n = recv(f->fd, p, len, d->forever ? 0 : MSG_DONTWAIT);
 		else
 			n = read(f->fd, p, len);
 		if (n >= 0)

@@ -72,7 +72,11 @@ msg_in(int fd, struct msghdr *m, int flags, const struct ik__deadline *d,
 	int r;
 
 	for (;;) {
-		n = recvmsg(fd, m, flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		/* no deadline: one blocking call (trying, then polling, then
+		 * trying again costs three when the data is not there yet) */
+		n = recvmsg(fd, m,
+			    flags | MSG_CMSG_CLOEXEC |
+				    (timeout_ms < 0 ? 0 : MSG_DONTWAIT));
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
