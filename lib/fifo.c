@@ -241,7 +241,10 @@ ik_fifo_open(ik_fifo **out, const char *path, unsigned flags, int timeout_ms)
 	if (r == 1) {
 		/* remember what we made: only that is ever removed */
 		if (lstat(p, &st) < 0) {
+			/* we made it an instant ago and cannot tell it
+			 * apart now: removing it beats leaving it behind */
 			r = -errno;
+			unlink(p);
 			goto fail;
 		}
 		f->created = true;
@@ -314,6 +317,7 @@ ssize_t
 ik_fifo_recv(ik_fifo *f, void *buf, size_t len, int timeout_ms)
 {
 	struct ik__deadline d;
+	bool waited = false;
 	ssize_t n;
 	int r;
 
@@ -328,6 +332,16 @@ ik_fifo_recv(ik_fifo *f, void *buf, size_t len, int timeout_ms)
 	ik__deadline_init(&d, timeout_ms);
 	for (;;) {
 		n = read(f->fd, buf, len);
+		if (n == 0 && (f->flags & IK_FIFO_NOWAIT) && !waited) {
+			/* read(2) says 0 whenever no writer has the FIFO
+			 * open, also before the first one came; poll(2)
+			 * waits until one wrote or came and went */
+			waited = true;
+			r = ik__wait_fd(f->fd, POLLIN, &d);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -352,6 +366,12 @@ ik_fifo_recv_full(ik_fifo *f, void *buf, size_t len, int timeout_ms)
 	if (!(f->flags & IK_FIFO_READ))
 		return -EBADF;
 	ik__deadline_init(&d, timeout_ms);
+	if (f->flags & IK_FIFO_NOWAIT) {
+		/* no writer yet reads as end of file: wait for one first */
+		r = ik__wait_fd(f->fd, POLLIN, &d);
+		if (r < 0)
+			return r;
+	}
 	r = ik__read_full(f->fd, buf, len, &d, &got);
 	if (r == -ETIMEDOUT && got > 0)
 		return (ssize_t)got;
