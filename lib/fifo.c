@@ -183,8 +183,12 @@ remove_if_ours(const ik_fifo *f)
 {
 	struct stat st;
 
-	if (!f->created || lstat(f->path, &st) < 0 || st.st_dev != f->dev ||
-	    st.st_ino != f->ino)
+	if (!f->created)
+		return 0;
+	/* gone already is fine; not knowing is an error the caller sees */
+	if (lstat(f->path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (st.st_dev != f->dev || st.st_ino != f->ino)
 		return 0;
 	return unlink(f->path) < 0 ? -errno : 0;
 }
