@@ -58,8 +58,8 @@
 	X(calloc, K_M)                   \
 	X(realloc, K_M)                  \
 	X(posix_memalign, K_M)           \
-	X(open, K_F | K_N | K_B)         \
-	X(openat, K_F | K_N | K_B)       \
+	X(open, K_F | K_N)               \
+	X(openat, K_F | K_N)             \
 	X(close, K_C)                    \
 	X(read, K_R | K_A | K_B)         \
 	X(pread, K_B)                    \
