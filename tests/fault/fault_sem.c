@@ -46,7 +46,8 @@ sc_sysv(void)
 		goto out;
 	if (IKF(ik_sem_post(semid, 1, 1, IK_SEM_NOUNDO)) < 0)
 		goto unlock;
-	IKF(ik_sem_unlock(semid, 0));
+	if (IKF(ik_sem_unlock(semid, 0)) < 0)
+		goto out;
 	if (IKF(ik_sem_wait(semid, 2, 1, IK_SEM_NOUNDO, 20000)) < 0)
 		goto out;
 	ikf_peer_end(peer); /* it unlocks after its post */

@@ -776,10 +776,6 @@ W(int, msgget, (key_t k, int f), (k, f))
 W(int, msgsnd, (int id, const void *m, size_t n, int f), (id, m, n, f))
 W(ssize_t, msgrcv, (int id, void *m, size_t n, long t, int f), (id, m, n, t, f))
 W(int, semget, (key_t k, int n, int f), (k, n, f))
-W(int, semop, (int id, struct sembuf *o, size_t n), (id, o, n))
-W(int, semtimedop,
-  (int id, struct sembuf *o, size_t n, const struct timespec *t), (id, o, n, t))
-W(int, shmget, (key_t k, size_t n, int f), (k, n, f))
 W(int, mq_timedsend,
   (mqd_t q, const char *b, size_t n, unsigned p, const struct timespec *t),
   (q, b, n, p, t))
@@ -815,6 +811,46 @@ W(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
 W(int, sem_clockwait, (sem_t * s, clockid_t c, const struct timespec *t),
   (s, c, t))
 W(int, sem_wait, (sem_t * s), (s))
+
+/* A semop sleeps (EINTR) only for a decrement or a wait for zero. */
+static int
+sem_may_block(const struct sembuf *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (o[i].sem_op <= 0 && !(o[i].sem_flg & IPC_NOWAIT))
+			return 1;
+	return 0;
+}
+
+int
+semop(int id, struct sembuf *o, size_t n)
+{
+	int e;
+
+	REAL(semop);
+	e = tick(F_semop);
+	if (e && (e != EINTR || sem_may_block(o, n))) {
+		record(F_semop, e, SITE);
+		errno = e;
+		return -1;
+	}
+	return real_semop(id, o, n);
+}
+
+int
+semtimedop(int id, struct sembuf *o, size_t n, const struct timespec *t)
+{
+	int e;
+
+	REAL(semtimedop);
+	e = tick(F_semtimedop);
+	if (e && (e != EINTR || sem_may_block(o, n))) {
+		record(F_semtimedop, e, SITE);
+		errno = e;
+		return -1;
+	}
+	return real_semtimedop(id, o, n, t);
+}
 
 int
 fcntl(int fd, int cmd, ...)
