@@ -185,8 +185,8 @@ ikf_peer(int (*fn)(void *), void *arg)
 	return pid;
 }
 
-void
-ikf_peer_end(pid_t pid)
+static void
+peer_wait(pid_t pid, bool must)
 {
 	int st;
 
@@ -195,10 +195,10 @@ ikf_peer_end(pid_t pid)
 	for (int i = 0; i < npeers; i++)
 		if (peers[i] == pid)
 			peers[i] = peers[--npeers];
-	if (errored)
+	if (!must)
 		kill(pid, SIGKILL);
 	st = ikt_wait(pid, IKT_WAIT_MS);
-	if (errored)
+	if (!must)
 		return;
 	if (st == -1)
 		problem("peer %d hung", (int)pid);
@@ -206,6 +206,18 @@ ikf_peer_end(pid_t pid)
 		problem("peer %d: %s %d", (int)pid,
 			WIFEXITED(st) ? "exit" : "signal",
 			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+void
+ikf_peer_end(pid_t pid)
+{
+	peer_wait(pid, !errored);
+}
+
+void
+ikf_peer_join(pid_t pid)
+{
+	peer_wait(pid, true);
 }
 
 /* ---- leak checks ------------------------------------------------------------

@@ -52,5 +52,7 @@ key_t ikf_key(int i);				       /* 0 <= i < 16 */
  */
 pid_t ikf_peer(int (*fn)(void *), void *arg);
 void ikf_peer_end(pid_t pid);
+/* Wait for a peer that must succeed whatever happened here (exit 0). */
+void ikf_peer_join(pid_t pid);
 
 #endif
