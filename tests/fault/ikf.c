@@ -215,6 +215,14 @@ ikf_peer_end(pid_t pid)
 }
 
 void
+ikf_peer_reaped(pid_t pid)
+{
+	for (int i = 0; i < npeers; i++)
+		if (peers[i] == pid)
+			peers[i] = peers[--npeers];
+}
+
+void
 ikf_peer_join(pid_t pid)
 {
 	peer_wait(pid, true);
@@ -468,6 +476,10 @@ run_scenario(const struct ikf_scenario *sc, const int *errs, int nerr,
 		return 1;
 	}
 	n = r.count;
+	if (verbose)
+		for (size_t i = 0; i < ntrace; i++)
+			printf("call %s %zu %s\n", sc->name, i + 1,
+			       ikf_fn_name(trace[i]));
 	for (long k = only_at ? only_at : 1; k <= (only_at ? only_at : n); k++)
 		for (int e = 0; e < nerr; e++) {
 			if ((size_t)k <= ntrace &&

@@ -54,5 +54,7 @@ pid_t ikf_peer(int (*fn)(void *), void *arg);
 void ikf_peer_end(pid_t pid);
 /* Wait for a peer that must succeed whatever happened here (exit 0). */
 void ikf_peer_join(pid_t pid);
+/* The peer was reaped by the code under test (a child watcher). */
+void ikf_peer_reaped(pid_t pid);
 
 #endif

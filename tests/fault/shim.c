@@ -805,7 +805,6 @@ W(int, sigaction, (int s, const struct sigaction *a, struct sigaction *o),
   (s, a, o))
 W(int, kill, (pid_t p, int s), (p, s))
 W(int, sigqueue, (pid_t p, int s, const union sigval v), (p, s, v))
-W(pid_t, waitpid, (pid_t p, int *st, int o), (p, st, o))
 W(int, nanosleep, (const struct timespec *a, struct timespec *b), (a, b))
 W(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
 W(int, sem_clockwait, (sem_t * s, clockid_t c, const struct timespec *t),
@@ -850,6 +849,22 @@ semtimedop(int id, struct sembuf *o, size_t n, const struct timespec *t)
 		return -1;
 	}
 	return real_semtimedop(id, o, n, t);
+}
+
+/* WNOHANG never sleeps, so never meets EINTR. */
+pid_t
+waitpid(pid_t p, int *st, int o)
+{
+	int e;
+
+	REAL(waitpid);
+	e = tick(F_waitpid);
+	if (e && !(o & WNOHANG)) {
+		record(F_waitpid, e, SITE);
+		errno = e;
+		return -1;
+	}
+	return real_waitpid(p, st, o);
 }
 
 int
