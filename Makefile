@@ -9,7 +9,7 @@
 #   make bench-plot  the same run, then bench.png: latency by mechanism and
 #                throughput by size
 #   make fault   fault injection at every library call site with every errno,
-#                three times over (a few minutes; docs/FAULTS.md)
+#                ten times over, with the call sites reached (docs/FAULTS.md)
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan

@@ -165,10 +165,12 @@ ikf_path(char *buf, size_t len, const char *tag)
 	snprintf(buf, len, "%s/ikf-%d-%s", tmpdir, (int)getpid(), tag);
 }
 
+static long key_base(pid_t pid);
+
 key_t
 ikf_key(int i)
 {
-	return (key_t)(0x4b000000 | ((getpid() & 0xfffff) << 4) | (i & 15));
+	return (key_t)(key_base(getpid()) | (i & 15));
 }
 
 pid_t
@@ -252,7 +254,9 @@ fd_set_of(unsigned char *set)
 	closedir(d);
 }
 
-/* Entries of dir whose name holds tag: reported and removed. */
+/* Entries of dir whose name holds tag: reported (if report) and removed. */
+static bool report = true;
+
 static void
 scan_dir(const char *dir, const char *tag, const char *kind)
 {
@@ -265,7 +269,8 @@ scan_dir(const char *dir, const char *tag, const char *kind)
 	while ((e = readdir(d)) != NULL) {
 		if (!strstr(e->d_name, tag))
 			continue;
-		problem("%s left behind: %s/%s", kind, dir, e->d_name);
+		if (report)
+			problem("%s left behind: %s/%s", kind, dir, e->d_name);
 		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
 		if (unlink(p) != 0)
 			ikt_sh("rm -rf '%s'", p);
@@ -273,21 +278,29 @@ scan_dir(const char *dir, const char *tag, const char *kind)
 	closedir(d);
 }
 
+static long
+key_base(pid_t pid)
+{
+	return 0x4b000000L | (((long)pid & 0xfffff) << 4);
+}
+
 static void
-scan_sysv(const char *file, int kind)
+scan_sysv(const char *file, int kind, pid_t pid)
 {
 	FILE *f = fopen(file, "r");
 	char line[512];
 	long key, id;
-	long lo = ikf_key(0), hi = ikf_key(15);
+	long lo = key_base(pid), hi = lo + 15;
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%ld %ld", &key, &id) == 2 && key >= lo &&
 		    key <= hi) {
-			problem("System V object left behind: %s key 0x%lx",
-				file, key);
+			if (report)
+				problem("System V object left behind: %s key "
+					"0x%lx",
+					file, key);
 			if (kind == 0)
 				msgctl((int)id, IPC_RMID, NULL);
 			else if (kind == 1)
@@ -298,11 +311,26 @@ scan_sysv(const char *file, int kind)
 	fclose(f);
 }
 
+/* Names and keys of run pid: reported as findings when report is set. */
+static void
+remove_objects(pid_t pid)
+{
+	char tag[32];
+
+	snprintf(tag, sizeof(tag), "ikf-%d-", (int)pid);
+	scan_dir("/dev/shm", tag, "shared memory");
+	scan_dir("/dev/mqueue", tag, "message queue");
+	scan_dir(tmpdir, tag, "file");
+	scan_sysv("/proc/sysvipc/msg", 0, pid);
+	scan_sysv("/proc/sysvipc/sem", 1, pid);
+	scan_sysv("/proc/sysvipc/shm", 2, pid);
+}
+
 static void
 check_leaks(const unsigned char *fds0)
 {
 	unsigned char fds1[FDMAX];
-	char tag[32], link[64], target[PATH_MAX];
+	char link[64], target[PATH_MAX];
 	int st;
 	pid_t p;
 
@@ -327,13 +355,7 @@ check_leaks(const unsigned char *fds0)
 	}
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 		problem("child %d left behind", (int)p);
-	snprintf(tag, sizeof(tag), "ikf-%d-", (int)getpid());
-	scan_dir("/dev/shm", tag, "shared memory");
-	scan_dir("/dev/mqueue", tag, "message queue");
-	scan_dir(tmpdir, tag, "file");
-	scan_sysv("/proc/sysvipc/msg", 0);
-	scan_sysv("/proc/sysvipc/sem", 1);
-	scan_sysv("/proc/sysvipc/shm", 2);
+	remove_objects(getpid());
 }
 
 /* ---- the driver ------------------------------------------------------------
@@ -456,6 +478,10 @@ one(const struct ikf_scenario *sc, long at, int err, struct report *r,
 					    : "findings above",
 			program_invocation_short_name, sc->name, at,
 			errname(err));
+		/* a killed run could not clean up: its names carry its pid */
+		report = false;
+		remove_objects(pid);
+		report = true;
 		return -1;
 	}
 	return 0;

@@ -6,7 +6,7 @@
 set -u
 build=${1:-build}
 dir=$build/tests/fault
-repeat=${IKF_REPEAT:-3}
+repeat=${IKF_REPEAT:-10}
 log=$(mktemp)
 : "${TMPDIR:=/tmp}"
 export TMPDIR
@@ -20,7 +20,7 @@ for r in $(seq "$repeat"); do
 			"$prog" >>"$log" 2>&1 || status=1
 	done
 done
-grep -E 'FAIL|FINDING' "$log"
+grep -E '^(FAIL |FINDING|ikt_wait)' "$log"
 grep -E '^[a-z_]+ +[0-9]+ calls' "$log" | awk '
 	{ runs += $4; ret += $6; retr += $8; abs += $10; nf += $12; fail += $(NF-1) }
 	END { printf "runs %d: %d returned an error, %d retried (EINTR/short), %d absorbed, %d not reached, %d FAILED\n", runs, ret, retr, abs, nf, fail }'
