@@ -601,16 +601,28 @@ iov_cut(const struct iovec *iov, int n, size_t want, struct iovec *cut)
 	return m;
 }
 
-#define SHORT_OR_FAIL(n, fd, len, writing)          \
-	int e_ = tick(F_##n), cut_ = 0;             \
-	if (e_ == IKF_SHORT) {                      \
-		cut_ = can_short(fd, len, writing); \
-		if (cut_)                           \
-			record(F_##n, e_, SITE);    \
-	} else if (e_) {                            \
-		record(F_##n, e_, SITE);            \
-		errno = e_;                         \
-		return -1;                          \
+/* A regular file's read or write does not sleep: no EINTR or EAGAIN there. */
+static int
+regular(int fd)
+{
+	struct stat st;
+	REAL(fstat);
+
+	return real_fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+#define SHORT_OR_FAIL(n, fd, len, writing)                \
+	int e_ = tick(F_##n), cut_ = 0;                   \
+	if ((e_ == EINTR || e_ == EAGAIN) && regular(fd)) \
+		e_ = 0;                                   \
+	if (e_ == IKF_SHORT) {                            \
+		cut_ = can_short(fd, len, writing);       \
+		if (cut_)                                 \
+			record(F_##n, e_, SITE);          \
+	} else if (e_) {                                  \
+		record(F_##n, e_, SITE);                  \
+		errno = e_;                               \
+		return -1;                                \
 	}
 
 ssize_t
