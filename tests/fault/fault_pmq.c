@@ -14,6 +14,15 @@
 
 static char down[64], up[64];
 
+/* /dev/mqueue may not be mounted for the leak scan: ask mq_open. */
+static void
+gone(const char *name)
+{
+	mqd_t q;
+
+	IKF_ASSERT(ik_pmq_open(name, O_RDONLY, &q) == -ENOENT);
+}
+
 static int
 echo(void *arg)
 {
@@ -75,6 +84,8 @@ out:
 		IKF(ik_pmq_unlink(down));
 	if (u != (mqd_t)-1)
 		IKF(ik_pmq_unlink(up));
+	gone(down);
+	gone(up);
 }
 
 /* A full queue times out; getattr sees the messages; a bad name fails. */
@@ -99,6 +110,7 @@ sc_full(void)
 out:
 	ik_pmq_close(q);
 	ik_pmq_unlink(n);
+	gone(n);
 }
 
 int
