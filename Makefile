@@ -8,6 +8,8 @@
 #                measure every mechanism (a few minutes; BENCH_ARGS=--full)
 #   make bench-plot  the same run, then bench.png: latency by mechanism and
 #                throughput by size
+#   make fault   fault injection at every library call site with every errno,
+#                ten times over, with the call sites reached (docs/FAULTS.md)
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -20,7 +22,7 @@ CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
-	check-clang demo bench bench-deps bench-plot install \
+	check-clang demo bench bench-deps bench-plot install fault \
 	fuzz format format-check clean
 
 all: build
@@ -63,6 +65,11 @@ check-clang: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(CLANG_BUILD) -j $(JOBS)
 	@echo "clang build: clean"
+
+# Fault injection, the long run (make test runs a short one): IKF_REPEAT
+# passes over every scenario, call and errno, then the figures.
+fault: build
+	@sh tests/fault/run.sh $(BUILD)
 
 # Fuzz every parser: FUZZ_SECONDS each (default 60), corpora in fuzz/corpus/.
 FUZZ_BUILD ?= build-fuzz

@@ -183,8 +183,12 @@ remove_if_ours(const ik_fifo *f)
 {
 	struct stat st;
 
-	if (!f->created || lstat(f->path, &st) < 0 || st.st_dev != f->dev ||
-	    st.st_ino != f->ino)
+	if (!f->created)
+		return 0;
+	/* gone already is fine; not knowing is an error the caller sees */
+	if (lstat(f->path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (st.st_dev != f->dev || st.st_ino != f->ino)
 		return 0;
 	return unlink(f->path) < 0 ? -errno : 0;
 }
@@ -241,7 +245,10 @@ ik_fifo_open(ik_fifo **out, const char *path, unsigned flags, int timeout_ms)
 	if (r == 1) {
 		/* remember what we made: only that is ever removed */
 		if (lstat(p, &st) < 0) {
+			/* we made it an instant ago and cannot tell it
+			 * apart now: removing it beats leaving it behind */
 			r = -errno;
+			unlink(p);
 			goto fail;
 		}
 		f->created = true;
@@ -360,6 +367,12 @@ ik_fifo_recv_full(ik_fifo *f, void *buf, size_t len, int timeout_ms)
 	if (!(f->flags & IK_FIFO_READ))
 		return -EBADF;
 	ik__deadline_init(&d, timeout_ms);
+	if (f->flags & IK_FIFO_NOWAIT) {
+		/* no writer yet reads as end of file: wait for one first */
+		r = ik__wait_fd(f->fd, POLLIN, &d);
+		if (r < 0)
+			return r;
+	}
 	r = ik__read_full(f->fd, buf, len, &d, &got);
 	if (r == -ETIMEDOUT && got > 0)
 		return (ssize_t)got;

@@ -47,8 +47,15 @@ ik_psem_create(const char *name, unsigned int value, sem_t **out)
 	if (out == NULL || value > SEM_VALUE_MAX)
 		return -EINVAL;
 	s = sem_open(name, O_CREAT | O_EXCL, S_IRUSR | S_IWUSR, value);
-	if (s == SEM_FAILED)
-		return -errno;
+	if (s == SEM_FAILED) {
+		r = -errno;
+		/* glibc links the name in before it allocates its own
+		 * bookkeeping, and leaves the name there when that fails:
+		 * with O_EXCL any name there now is the one this call made */
+		if (r != -EEXIST)
+			sem_unlink(name);
+		return r;
+	}
 	*out = s;
 	return 0;
 }

@@ -1012,7 +1012,18 @@ send_rings(ik_ring *const *rings, uint32_t count, int sock)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return n == (ssize_t)sizeof(m) ? 0 : -EIO;
+	if (n < (ssize_t)sizeof(m)) {
+		/* a stream may take part of it (the descriptors went with
+		 * the first byte): the rest follows as plain bytes */
+		struct ik__deadline d;
+
+		ik__deadline_init(&d, -1);
+		n = ik__write_full(sock, (char *)&m + n, sizeof(m) - (size_t)n,
+				   IK__IO_SOCKET, &d, NULL);
+		if (n < 0)
+			return (int)n;
+	}
+	return 0;
 }
 
 static int
@@ -1064,6 +1075,17 @@ recv_rings(ik_ring **rings, uint32_t count, int sock, int timeout_ms)
 	if (n == 0) {
 		rc = -EPIPE;
 		goto fail;
+	}
+	if (n < (ssize_t)sizeof(m)) {
+		/* the sender's stream write came in pieces */
+		ssize_t more = ik__read_full(sock, (char *)&m + n,
+					     sizeof(m) - (size_t)n, &d, NULL);
+
+		if (more < 0) {
+			rc = (int)more;
+			goto fail;
+		}
+		n += more;
 	}
 	if (n != (ssize_t)sizeof(m) || m.magic != PASS_MAGIC ||
 	    m.count != count) {

@@ -66,11 +66,17 @@ ik_sock_close(struct ik_sock *s)
 
 	if (s == NULL)
 		return 0;
-	/* only the file we made: a server started since may own the path */
-	if (s->path[0] != '\0' && s->owner == getpid() &&
-	    lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
-	    st.st_ino == s->ino && unlink(s->path) < 0 && errno != ENOENT)
-		r = -errno;
+	/* only the file we made: a server started since may own the path;
+	 * one we cannot look at is reported, not silently left behind */
+	if (s->path[0] != '\0' && s->owner == getpid()) {
+		if (lstat(s->path, &st) < 0) {
+			if (errno != ENOENT)
+				r = -errno;
+		} else if (st.st_dev == s->dev && st.st_ino == s->ino &&
+			   unlink(s->path) < 0 && errno != ENOENT) {
+			r = -errno;
+		}
+	}
 	ik__close(s->fd);
 	free(s);
 	return r;
