@@ -8,6 +8,10 @@
 #                measure every mechanism (a few minutes; BENCH_ARGS=--full)
 #   make bench-plot  the same run, then bench.png: latency by mechanism and
 #                throughput by size
+#   make load    ipckit serve under load: 5,000 checked connections with a
+#                slow client, then redis-benchmark -c 1000 -n 200000
+#   make soak    10 minutes (SOAK_SECONDS) of serve, ring and chat load, RSS
+#                and descriptors sampled into build/soak.csv, a verdict
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -20,7 +24,7 @@ CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
-	check-clang demo bench bench-deps bench-plot install \
+	check-clang demo bench bench-deps bench-plot install load soak \
 	fuzz format format-check clean
 
 all: build
@@ -94,6 +98,19 @@ bench-plot: bench-deps build
 
 install: build
 	cmake --install $(BUILD)
+
+# The full load test (docs/SOAK.md); the suite runs a short one (1,000).
+LOAD_CONNS ?= 5000
+RB_REQUESTS ?= 200000
+load: bench-deps build
+	@IKT_SRC_DIR=$(CURDIR) IKT_IPCKIT=$(CURDIR)/$(BUILD)/ipckit \
+		IKT_LOAD=$(CURDIR)/$(BUILD)/tests/ik_load IKT_T=120 \
+		LOAD_CONNS=$(LOAD_CONNS) RB_CLIENTS=1000 RB_REQUESTS=$(RB_REQUESTS) \
+		sh tests/load/serve_load.sh
+
+SOAK_SECONDS ?= 600
+soak: build
+	@SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh $(BUILD)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
