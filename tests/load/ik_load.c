@@ -74,6 +74,9 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void err(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
 err(struct conn *c, const char *fmt, ...)
 {
