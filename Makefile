@@ -10,6 +10,10 @@
 #                throughput by size
 #   make fault   fault injection at every library call site with every errno,
 #                ten times over, with the call sites reached (docs/FAULTS.md)
+#   make load    ipckit serve under load: 5,000 checked connections with a
+#                slow client, then redis-benchmark -c 1000 -n 200000
+#   make soak    10 minutes (SOAK_SECONDS) of serve, ring and chat load, RSS
+#                and descriptors sampled into build/soak.csv, a verdict
 #   make install install library, headers, pkg-config file, command, man pages
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -22,7 +26,7 @@ CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
-	check-clang demo bench bench-deps bench-plot install fault \
+	check-clang demo bench bench-deps bench-plot install fault load soak \
 	fuzz format format-check clean
 
 all: build
@@ -101,6 +105,19 @@ bench-plot: bench-deps build
 
 install: build
 	cmake --install $(BUILD)
+
+# The full load test (docs/SOAK.md); the suite runs a short one (1,000).
+LOAD_CONNS ?= 5000
+RB_REQUESTS ?= 200000
+load: bench-deps build
+	@IKT_SRC_DIR=$(CURDIR) IKT_IPCKIT=$(CURDIR)/$(BUILD)/ipckit \
+		IKT_LOAD=$(CURDIR)/$(BUILD)/tests/ik_load IKT_T=120 \
+		LOAD_CONNS=$(LOAD_CONNS) RB_CLIENTS=1000 RB_REQUESTS=$(RB_REQUESTS) \
+		sh tests/load/serve_load.sh
+
+SOAK_SECONDS ?= 600
+soak: build
+	@SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh $(BUILD)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

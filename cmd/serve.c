@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +426,26 @@ supervise(struct cfg *c)
 	return sv.status;
 }
 
+/*
+ * One descriptor per client: a soft limit of 1024 (a common default) would
+ * leave clients past it waiting in the backlog, never served, while accept
+ * fails with EMFILE. Take the hard limit, as redis-server does.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			fprintf(stderr,
+				"ipckit serve[%ld]: raising the descriptor "
+				"limit: %s\n",
+				(long)getpid(), strerror(errno));
+	}
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -437,6 +458,7 @@ run(int argc, char **argv)
 		return IK_EXIT_OK;
 	}
 	parse(argc, argv, &c);
+	raise_nofile();
 	open_cache(&c);
 	for (int i = 0; i < c.nlisten; i++)
 		open_listener(&c, i);

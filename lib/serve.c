@@ -322,10 +322,16 @@ on_listen(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev, void *arg)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			/* EMFILE etc. persist while level-triggered accept
+			 * retries: one line per streak, not one per try
+			 * (ik_load under ulimit -n 1024 logged 150k lines) */
+			if (errno != EAGAIN && errno != s->accept_errno) {
+				s->accept_errno = errno;
 				logf_(s, "accept: %s", strerror(errno));
-			return; /* EMFILE etc.: level-triggered, retried */
+			}
+			return;
 		}
+		s->accept_errno = 0;
 		if (s->st.clients >= s->o.max_clients) {
 			reject(s, fd);
 			continue;

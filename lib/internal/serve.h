@@ -42,6 +42,7 @@ struct ik_serve {
 	struct ik__client *head, *tail;
 	ik_watch *idle_w, *drain_w;
 	bool draining;
+	int accept_errno; /* the last accept error, logged once */
 	struct ik_serve_stats st;
 	uint64_t next_id;
 	int64_t start_ns;
