@@ -7,6 +7,7 @@
  * activity, so the idle check looks only at the ones that may have expired.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -329,6 +330,20 @@ on_listen(ik_loop *loop, ik_watch *w, const struct ik_loop_event *ev, void *arg)
 				s->accept_errno = errno;
 				logf_(s, "accept: %s", strerror(errno));
 			}
+			/* out of descriptors, the pending connection would
+			 * keep the listener readable and this loop spinning:
+			 * spend the spare one to take it and turn it away
+			 * (as libuv does), then put the spare back */
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    s->spare_fd >= 0) {
+				ik__close(s->spare_fd);
+				fd = accept4(ev->fd, NULL, NULL,
+					     SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (fd >= 0)
+					reject(s, fd);
+				s->spare_fd =
+					open("/dev/null", O_RDONLY | O_CLOEXEC);
+			}
 			return;
 		}
 		s->accept_errno = 0;
@@ -427,6 +442,8 @@ ik_serve_new(ik_serve **out, ik_loop *loop, ik_cache *cache,
 		if (r < 0)
 			goto fail;
 	}
+	/* a descriptor kept in reserve: see on_listen */
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->start_ns = ik__now_ns();
 	*out = s;
 	return 0;
@@ -525,6 +542,7 @@ ik_serve_free(ik_serve *s)
 		ik_loop_remove(s->idle_w);
 	if (s->drain_w)
 		ik_loop_remove(s->drain_w);
+	ik__close(s->spare_fd);
 	free(s->scratch);
 	free(s);
 }

@@ -41,6 +41,7 @@ struct ik_serve {
 	int nlsn;
 	struct ik__client *head, *tail;
 	ik_watch *idle_w, *drain_w;
+	int spare_fd; /* /dev/null, given up to turn a client away on EMFILE */
 	bool draining;
 	int accept_errno; /* the last accept error, logged once */
 	struct ik_serve_stats st;
