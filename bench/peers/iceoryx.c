@@ -12,6 +12,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +46,22 @@ roudi_stop(void)
 	}
 }
 
+/* The socket file is there but nothing is bound to it (connect refused). */
+static bool
+roudi_stale(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return false;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ROUDI_SOCKET);
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	r = r < 0 ? errno : 0;
+	close(fd);
+	return r == ECONNREFUSED;
+}
+
 static int
 roudi_start(const struct bench_row *r, void **shared)
 {
@@ -53,8 +73,13 @@ roudi_start(const struct bench_row *r, void **shared)
 	(void)r, (void)shared;
 	if (roudi_pid > 0)
 		return 0;
-	if (lstat(ROUDI_SOCKET, &st) == 0)
-		return -EADDRINUSE; /* another user's RouDi: not ours to use */
+	if (lstat(ROUDI_SOCKET, &st) == 0) {
+		if (!roudi_stale())
+			return -EADDRINUSE; /* a running RouDi: not ours */
+		/* left by a RouDi that was killed: it would refuse to start */
+		unlink(ROUDI_SOCKET);
+		unlink(ROUDI_SOCKET ".lock");
+	}
 	/* its banner would land in the middle of the report */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
