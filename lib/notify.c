@@ -786,6 +786,12 @@ ik_notify_name_set(const char *group, const char *name, int event)
 		return fd;
 	if ((r = load_names(fd, &t, NULL)) < 0)
 		goto out_unlock;
+	/* a line more than readers accept would break the group's names for
+	 * everyone (found by fuzz_notify) */
+	if (t.n == NAMES_MAX && lookup(&t, name) < 0) {
+		r = -ENOSPC;
+		goto out_unlock;
+	}
 	data = malloc((t.n + 1) * (IK_NOTIFY_NAME_MAX + 8));
 	if (data == NULL) {
 		r = -ENOMEM;
