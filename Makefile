@@ -15,19 +15,23 @@
 #   make soak    10 minutes (SOAK_SECONDS) of serve, ring and chat load, RSS
 #                and descriptors sampled into build/soak.csv, a verdict
 #   make install install library, headers, pkg-config file, command, man pages
+#   make fuzz    run every libFuzzer target FUZZ_SECONDS (see fuzz/)
+#   make lint    cppcheck and clang-tidy over lib/ cmd/ examples/
+#   make valgrind  the examples' and the command's tests under memcheck
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 # the tests ThreadSanitizer runs: those of the lock-free shared structures
 TSAN_TESTS ?= ^test_ring|^test_cache
 CLANG_BUILD ?= build-clang
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
 	check-clang demo bench bench-deps bench-plot install fault load soak \
-	fuzz format format-check clean
+	build-fuzz fuzz lint valgrind format format-check clean
 
 all: build
 
@@ -36,12 +40,14 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+		-DIKT_FUZZ_DIR=$(CURDIR)/$(FUZZ_BUILD)/fuzz >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The clang build comes first (compile only), then both suites; the last
-# line adds them up ("tests: N passed, M failed").
-test: check-clang build build-asan build-tsan
+# line adds them up ("tests: N passed, M failed"). The fuzzers are built
+# too: the plain suite's cli/test_fuzz_smoke runs each for two seconds.
+test: check-clang build build-asan build-tsan build-fuzz
 	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
 		'$(TSAN_BUILD):$(TSAN_TESTS)'
 
@@ -75,19 +81,43 @@ check-clang: deps
 fault: build
 	@sh tests/fault/run.sh $(BUILD)
 
-# Fuzz every parser: FUZZ_SECONDS each (default 60), corpora in fuzz/corpus/.
-FUZZ_BUILD ?= build-fuzz
+# Fuzz every parser: FUZZ_SECONDS each (default 60), corpora in fuzz/corpus/
+# (grown in place: commit what is worth keeping, after -merge=1).
 FUZZ_SECONDS ?= 60
-fuzz: deps
+FUZZ_FLAGS ?= -max_len=10000 -timeout=20
+build-fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 		-DIK_SANITIZE=address,undefined -DIK_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: build-fuzz
 	@for f in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
 		n=$$(basename $$f); mkdir -p fuzz/corpus/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) -print_final_stats=1 \
 			fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
 	done
+
+# Static analysis (cppcheck, clang-tidy with .clang-tidy) over lib/ cmd/
+# examples/; needs the build's compile_commands.json.
+lint: build
+	@scripts/lint.sh $(BUILD)
+
+# Memcheck over every program the example and command tests run: the tests
+# go through IKT_WRAP (tests/lib.sh), logs in $(BUILD)/valgrind/. Leaks
+# still reachable at exit are not errors (stdio buffers); lost ones are.
+VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	--track-fds=no --log-file=$(CURDIR)/$(BUILD)/valgrind/%p.log
+valgrind: build
+	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	@IKT_WRAP="$(VALGRIND)" IKT_T=600 JOBS=$(JOBS) scripts/ctest-summary.sh \
+		'$(BUILD):^(examples|cli)/'; st=$$?; \
+	bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]' \
+		$(BUILD)/valgrind/*.log 2>/dev/null); \
+	if [ -n "$$bad" ]; then echo "valgrind: errors in:"; echo "$$bad"; exit 1; fi; \
+	echo "valgrind: $$(ls $(BUILD)/valgrind | wc -l) processes checked, no errors"; \
+	exit $$st
 
 demo: build
 	@scripts/demo.sh $(BUILD)

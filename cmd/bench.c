@@ -119,6 +119,7 @@ run(int argc, char **argv)
 			o.only = optarg;
 			break;
 		case 'c':
+			/* NOLINTNEXTLINE(cert-err34-c): user's option */
 			if (sscanf(optarg, "%d,%d", &o.cpu[0], &o.cpu[1]) !=
 				    2 ||
 			    o.cpu[0] < 0 || o.cpu[1] < 0 ||

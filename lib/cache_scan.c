@@ -20,11 +20,13 @@ struct batch {
 	size_t n;
 };
 
+/* klen and vlen as validated by the caller: read again from the segment
+ * they could have changed since (a double fetch, found in review of a
+ * clang-tidy report) and sent the copy past the mapping. */
 static int
-batch_add(struct batch *b, const unsigned char *r, int64_t ttl)
+batch_add(struct batch *b, const unsigned char *r, uint32_t klen, uint32_t vlen,
+	  int64_t ttl)
 {
-	uint32_t klen = IK__LD(IK__F16(r, IK__REC_KLEN));
-	uint32_t vlen = IK__LD(IK__F32(r, IK__REC_VLEN));
 	size_t need = 16 + (size_t)klen + vlen;
 	unsigned char *p;
 
@@ -40,6 +42,7 @@ batch_add(struct batch *b, const unsigned char *r, int64_t ttl)
 		b->cap = cap;
 	}
 	p = b->buf + b->len;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): need>cap */
 	memcpy(p, &klen, 4);
 	memcpy(p + 4, &vlen, 4);
 	memcpy(p + 8, &ttl, 8);
@@ -56,6 +59,7 @@ copy_bucket(ik_cache *c, uint32_t i, uint32_t j, int64_t now, struct batch *b)
 	unsigned char *a = ik__cache_arena(c, i), *r;
 	uint32_t *link = &ik__cache_buckets(c, i)[j], e;
 	uint64_t limit = c->arena / IK__REC_MIN + 1, off, size;
+	uint32_t klen, vlen;
 	int64_t exp, ttl;
 	int err;
 
@@ -65,16 +69,16 @@ copy_bucket(ik_cache *c, uint32_t i, uint32_t j, int64_t now, struct batch *b)
 			return IK_ECORRUPT;
 		r = a + off;
 		size = IK__LD(IK__F32(r, IK__REC_SIZE));
+		klen = IK__LD(IK__F16(r, IK__REC_KLEN));
+		vlen = IK__LD(IK__F32(r, IK__REC_VLEN));
 		if (size < IK__REC_MIN || (size & 7) || size > c->arena - off ||
 		    IK__LD(IK__F16(r, IK__REC_STATE)) != IK__REC_LIVE ||
-		    (uint64_t)IK__REC_HDR + IK__LD(IK__F16(r, IK__REC_KLEN)) +
-				    IK__LD(IK__F32(r, IK__REC_VLEN)) >
-			    size)
+		    (uint64_t)IK__REC_HDR + klen + vlen > size)
 			return IK_ECORRUPT;
 		exp = (int64_t)IK__LD(IK__F64(r, IK__REC_EXPIRE));
 		if (exp == 0 || exp > now) {
 			ttl = exp == 0 ? -1 : (exp - now + 999999) / 1000000;
-			err = batch_add(b, r, ttl);
+			err = batch_add(b, r, klen, vlen, ttl);
 			if (err < 0)
 				return err;
 		}

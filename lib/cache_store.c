@@ -515,10 +515,15 @@ ik__cache_lock(ik_cache *c, uint32_t i)
 	uint32_t seq;
 	int r = ik_mutex_lock(&st->lock, c->lock_ms);
 
-	/* our code always makes a dead holder's mutex consistent again: any
-	 * other broken state is a scribbled lock word */
-	if (r == -ENOTRECOVERABLE || r == -EINVAL)
+	/* our code always makes a dead holder's mutex consistent again, and
+	 * never locks a stripe it holds: any other broken state (a foreign
+	 * kind, an owner that is us) is a scribbled lock word */
+	if (r == -ENOTRECOVERABLE || r == -EINVAL || r == -EDEADLK)
 		return IK_ECORRUPT;
+	/* a lock timeout of 0 tries once, and ik_mutex reports that as
+	 * -EBUSY; ik_cache promises -ETIMEDOUT whatever the timeout */
+	if (r == -EBUSY)
+		return -ETIMEDOUT;
 	if (r < 0)
 		return r;
 	seq = IK__LD(&st->seq);

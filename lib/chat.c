@@ -1108,6 +1108,7 @@ join(ik_chat_server *s, struct ik_chat_rec *r, bool *epipe)
 		return;
 	}
 	m = calloc(1, sizeof(*m));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	grown = realloc(s->m, (s->n + 1) * sizeof(*s->m));
 	if (m == NULL || grown == NULL ||
 	    ik_loop_fd_add(s->loop, fd, IK_LOOP_WRITE | IK_LOOP_EDGE, on_member,
@@ -1334,6 +1335,7 @@ clear_stale(ik_chat_server *s)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
+		/* NOLINTNEXTLINE(cert-err34-c): a dead pid's name only */
 		if (sscanf(e->d_name, "c.%u.%u%n", &pid, &cid, &end) != 2 ||
 		    e->d_name[end] != '\0' || pid == 0 || pid > INT32_MAX)
 			continue;

@@ -53,6 +53,40 @@ ik_mutex_destroy(ik_mutex *m)
 #endif
 #endif
 
+#ifdef __GLIBC__
+/*
+ * A mutex lives in memory other processes can write. glibc trusts the
+ * mutex's kind word: scribbled into a priority-inheritance or -protection
+ * kind, a lock call reaches an assert() and aborts the caller (found by
+ * fuzz_cache). So the kind must be the one ik_mutex_init writes, taken from
+ * a mutex made here once (glibc's layout; other C libraries skip the test).
+ */
+static int
+kind_ok(const ik_mutex *m)
+{
+	static int want = -1;
+	int k = __atomic_load_n(&want, __ATOMIC_RELAXED);
+
+	if (k < 0) {
+		ik_mutex ref;
+
+		if (ik_mutex_init(&ref) < 0)
+			return 1; /* cannot tell: let pthread decide */
+		k = ref.m.__data.__kind;
+		ik_mutex_destroy(&ref);
+		__atomic_store_n(&want, k, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&m->m.__data.__kind, __ATOMIC_RELAXED) == k;
+}
+#else
+static int
+kind_ok(const ik_mutex *m)
+{
+	(void)m;
+	return 1;
+}
+#endif
+
 static int
 timed_lock(ik_mutex *m, const struct ik__deadline *d)
 {
@@ -74,7 +108,7 @@ ik_mutex_lock(ik_mutex *m, int timeout_ms)
 	struct ik__deadline d;
 	int r;
 
-	if (m == NULL)
+	if (m == NULL || !kind_ok(m))
 		return -EINVAL;
 	if (timeout_ms < 0) {
 		r = pthread_mutex_lock(&m->m);

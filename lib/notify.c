@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,18 +241,42 @@ pid_of_name(const char *name)
 }
 
 /*
+ * A decimal number at *p within [lo, hi], *p moved past it. sscanf's %d
+ * was used before: it wraps values out of range (4294967297 read as 1,
+ * clang-tidy cert-err34-c), so a file could say one number and mean another.
+ */
+static int
+dec(const char **p, long long lo, long long hi, long long *out)
+{
+	const char *s = *p;
+	char *end;
+	long long v;
+
+	if (!((s[0] >= '0' && s[0] <= '9') ||
+	      (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v < lo || v > hi)
+		return -1;
+	*p = end;
+	*out = v;
+	return 0;
+}
+
+/*
  * Read and validate a registration file: a regular file of ours whose pid
  * matches its name. Anything else is -EBADMSG, never trusted.
  */
 static int
 read_reg(int dirfd, const char *name, struct reg *out)
 {
-	char buf[REG_MAX + 1], tail;
-	long long since;
-	unsigned long long start;
+	char buf[REG_MAX + 1];
+	const char *p = buf;
+	long long pid, start, since;
 	struct stat st;
 	ssize_t n;
-	int fd, pid;
+	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -268,12 +293,15 @@ read_reg(int dirfd, const char *name, struct reg *out)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
+	/* "PID STARTTIME SINCE\n", as publish writes it */
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    sscanf(buf, "%d %llu %lld%c", &pid, &start, &since, &tail) != 4 ||
-	    tail != '\n' || pid <= 0 || pid != pid_of_name(name))
+	    dec(&p, 1, INT32_MAX, &pid) < 0 || *p++ != ' ' ||
+	    dec(&p, 0, LLONG_MAX, &start) < 0 || *p++ != ' ' ||
+	    dec(&p, LLONG_MIN, LLONG_MAX, &since) < 0 || strcmp(p, "\n") != 0 ||
+	    pid != pid_of_name(name))
 		return -EBADMSG;
-	out->pid = pid;
-	out->start = start;
+	out->pid = (pid_t)pid;
+	out->start = (uint64_t)start;
 	out->since = since;
 	return 0;
 }
@@ -689,16 +717,26 @@ parse_names(char *buf, struct names *out)
 
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char name[IK_NOTIFY_NAME_MAX + 2], tail;
-		int ev, k;
+		char name[IK_NOTIFY_NAME_MAX + 1];
+		const char *p;
+		long long ev;
+		size_t len;
 
 		while (*line == ' ' || *line == '\t')
 			line++;
 		if (*line == '\0' || *line == '#')
 			continue;
-		k = sscanf(line, "%65s %d %c", name, &ev, &tail);
-		if (k != 2 || event_name_ok(name) < 0 || ev < 0 ||
-		    ev > IK_NOTIFY_EVENT_MAX || t.n == NAMES_MAX)
+		/* NAME, blanks, NUMBER, optional blanks */
+		len = strcspn(line, " \t");
+		p = line + len;
+		if (len > IK_NOTIFY_NAME_MAX || (*p != ' ' && *p != '\t'))
+			goto bad;
+		memcpy(name, line, len);
+		name[len] = '\0';
+		p += strspn(p, " \t");
+		if (event_name_ok(name) < 0 ||
+		    dec(&p, 0, IK_NOTIFY_EVENT_MAX, &ev) < 0 ||
+		    p[strspn(p, " \t\r")] != '\0' || t.n == NAMES_MAX)
 			goto bad;
 		if (t.n % 64 == 0) {
 			void *nv = realloc(t.v, (t.n + 64) * sizeof(*t.v));
@@ -709,8 +747,8 @@ parse_names(char *buf, struct names *out)
 			}
 			t.v = nv;
 		}
-		memcpy(t.v[t.n].name, name, strlen(name) + 1);
-		t.v[t.n++].event = ev;
+		memcpy(t.v[t.n].name, name, len + 1);
+		t.v[t.n++].event = (int)ev;
 	}
 	*out = t;
 	return 0;
@@ -786,6 +824,12 @@ ik_notify_name_set(const char *group, const char *name, int event)
 		return fd;
 	if ((r = load_names(fd, &t, NULL)) < 0)
 		goto out_unlock;
+	/* a line more than readers accept would break the group's names for
+	 * everyone (found by fuzz_notify) */
+	if (t.n == NAMES_MAX && lookup(&t, name) < 0) {
+		r = -ENOSPC;
+		goto out_unlock;
+	}
 	data = malloc((t.n + 1) * (IK_NOTIFY_NAME_MAX + 8));
 	if (data == NULL) {
 		r = -ENOMEM;
@@ -823,7 +867,7 @@ out_unlock:
 int
 ik_notify_names(const char *group, struct ik_notify_name *out, size_t n)
 {
-	struct names t;
+	struct names t = { NULL, 0 };
 	int fd, r;
 
 	if (ik_notify_name_ok(group) < 0 || (out == NULL && n > 0))
@@ -847,7 +891,7 @@ ik_notify_names(const char *group, struct ik_notify_name *out, size_t n)
 int
 ik_notify_name_lookup(const char *group, const char *name)
 {
-	struct names t;
+	struct names t = { NULL, 0 };
 	int fd, r;
 
 	if (ik_notify_name_ok(group) < 0 || event_name_ok(name) < 0)
@@ -882,7 +926,7 @@ ik_notify_event_name(ik_notify *l, int event, char *buf, size_t len)
 	    st.st_mtim.tv_nsec != l->names_st.st_mtim.tv_nsec ||
 	    st.st_mtim.tv_sec != l->names_st.st_mtim.tv_sec ||
 	    st.st_size != l->names_st.st_size) {
-		struct names t;
+		struct names t = { NULL, 0 };
 		int r = load_names(l->dirfd, &t, &l->names_st);
 
 		if (r < 0)
@@ -919,9 +963,11 @@ proc_signals(struct ik_notify_entry *e, int sig)
 	if (ik__proc_read(path, buf, sizeof(buf)) < 0)
 		return;
 	if ((p = strstr(buf, "\nSigQ:")) != NULL &&
+	    /* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 	    sscanf(p + 6, "%ld/%ld", &e->sigq_queued, &e->sigq_limit) != 2)
 		e->sigq_queued = e->sigq_limit = -1;
 	if ((p = strstr(buf, "\nShdPnd:")) != NULL &&
+	    /* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 	    sscanf(p + 8, "%llx", &mask) == 1)
 		e->pending = (mask >> (sig - 1)) & 1;
 }

@@ -102,6 +102,7 @@ boot_time(void)
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL)
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 		if (sscanf(line, "btime %lld", &bt) == 1)
 			break;
 	fclose(f);
@@ -129,6 +130,7 @@ ik__pid_alive(pid_t pid, time_t when)
 		return kill(pid, 0) == 0 || errno == EPERM;
 	/* comm may hold spaces and parentheses: the last ')' ends it */
 	p = strrchr(buf, ')');
+	/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 	if (p == NULL || sscanf(p + 1,
 				" %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 				"%*u %*u %*d %*d %*d %*d %*d %*d %llu",
@@ -198,6 +200,7 @@ scan_fds(struct ik__holders *h, int pdir, pid_t pid)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's link text */
 		if (sscanf(target, "socket:[%llu]", &ino) == 1) {
 			r = hold_add(h, IK__HOLD_SOCK, 0, (ino_t)ino, pid);
 			continue;
@@ -247,6 +250,7 @@ scan_maps(struct ik__holders *h, int pdir, pid_t pid)
 		int off = 0;
 		char *path;
 
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 		if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &maj, &min, &ino,
 			   &off) != 3 ||
 		    off == 0)
@@ -286,6 +290,7 @@ ik__holders_scan(struct ik__holders *h, bool fds, bool maps)
 	if (proc == NULL)
 		return -errno;
 	while (r == 0 && (e = readdir(proc)) != NULL) {
+		/* NOLINTNEXTLINE(cert-err34-c): 0 for non-pids: skipped */
 		pid_t pid = (pid_t)atoi(e->d_name);
 		int pdir;
 

@@ -77,6 +77,7 @@ list_pmq(struct ik__objv *ov, const char *dir, const struct ik__holders *h)
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n > 0) {
 			buf[n] = '\0';
+			/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 			if (sscanf(buf,
 				   "QSIZE:%llu NOTIFY:%*d SIGNO:%*d "
 				   "NOTIFY_PID:%d",
@@ -180,6 +181,7 @@ unix_line(struct ik__objv *ov, size_t first, const char *line, int pass,
 
 	path[0] = '\0';
 	/* paths with spaces are cut short: then matched by inode only */
+	/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 	if (sscanf(line, "%*s %*s %*s %x %x %x %llu %255s", &flags, &type, &st,
 		   &ino, path) < 5 ||
 	    path[0] == '\0')

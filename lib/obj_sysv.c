@@ -28,6 +28,7 @@ parse_line(struct ik_obj *o, int kind, const char *line)
 
 	switch (kind) {
 	case IK_OBJ_MSG:
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 		n = sscanf(line,
 			   "%lld %d %o %llu %llu %d %d %u %u %u %u %lld "
 			   "%lld %lld",
@@ -39,6 +40,7 @@ parse_line(struct ik_obj *o, int kind, const char *line)
 		o->ctime = (time_t)t[2];
 		break;
 	case IK_OBJ_SEM:
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 		n = sscanf(line, "%lld %d %o %llu %u %u %u %u %lld %lld", &key,
 			   &id, &perms, &count, &uid, &gid, &cuid, &cgid, &t[0],
 			   &t[1]);
@@ -48,6 +50,7 @@ parse_line(struct ik_obj *o, int kind, const char *line)
 		o->ctime = (time_t)t[1];
 		break;
 	default:
+		/* NOLINTNEXTLINE(cert-err34-c): kernel's /proc text */
 		n = sscanf(line,
 			   "%lld %d %o %llu %d %d %llu %u %u %u %u %lld "
 			   "%lld %lld",

@@ -106,6 +106,7 @@ ik__mqueue_dir(char *dir, size_t len)
 			unsigned c;
 
 			if (mnt[i] == '\\' &&
+			    /* NOLINTNEXTLINE(cert-err34-c): 3 octal digits */
 			    sscanf(mnt + i + 1, "%3o", &c) == 1) {
 				dir[j++] = (char)c;
 				i += 3;

@@ -799,6 +799,10 @@ open_owned_fd(ik_ring **out, int fd, int efd_p, int efd_c)
 		return IK_EFORMAT;
 	if ((hdr.flags & IK_RING_EVENTFD) && (efd_p < 0 || efd_c < 0))
 		return -EINVAL;
+	/* eventfds passed with a ring that has none would be owned by no one
+	 * (fuzz_ring_pass: a peer could leak our descriptors) */
+	if (!(hdr.flags & IK_RING_EVENTFD) && (efd_p >= 0 || efd_c >= 0))
+		return -EPROTO;
 	r = handle_new();
 	if (r == NULL)
 		return -ENOMEM;
@@ -987,6 +991,10 @@ send_rings(ik_ring *const *rings, uint32_t count, int sock)
 	int nfd = 0;
 	ssize_t n;
 
+	/* fds[] and has_efd[] hold PASS_MAX rings (cppcheck: fds may be sent
+	 * uninitialised when count is 0) */
+	if (count == 0 || count > PASS_MAX)
+		return -EINVAL;
 	for (uint32_t k = 0; k < count; k++) {
 		if (rings[k] == NULL)
 			return -EINVAL;
@@ -1092,8 +1100,11 @@ recv_rings(ik_ring **rings, uint32_t count, int sock, int timeout_ms)
 		rc = -EPROTO;
 		goto fail;
 	}
-	for (k = 0; k < count; k++)
-		want += m.has_efd[k] ? 3 : 1;
+	/* k counts the handles made, which fail: frees; not this loop
+	 * (clang-tidy: a peer sending the wrong number of descriptors made
+	 * fail: free the caller's uninitialised pointers) */
+	for (uint32_t j = 0; j < count; j++)
+		want += m.has_efd[j] ? 3 : 1;
 	if (want != nfd) {
 		rc = -EPROTO;
 		goto fail;

@@ -292,9 +292,10 @@ bind_inet(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 		ik__close(fd);
 	}
 	freeaddrinfo(res);
-	if (r == 0)
-		*out = s;
-	return r;
+	if (s == NULL) /* r is then the last address's error */
+		return r < 0 ? r : -EADDRNOTAVAIL;
+	*out = s;
+	return 0;
 }
 
 static int

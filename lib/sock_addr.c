@@ -119,6 +119,7 @@ ik__sock_lookup(enum ik_sock_kind kind, const char *text, unsigned flags,
 		return IK_EBADADDR;
 	host[hlen] = '\0';
 	if (strspn(port, "0123456789") == strlen(port)) {
+		/* NOLINTNEXTLINE(cert-err34-c): <= 5 digits, checked */
 		if (strlen(port) > 5 || atoi(port) > 65535)
 			return IK_EBADADDR;
 	} else if (flags & IK_SOCK_NUMERIC) {

@@ -243,7 +243,7 @@ ik_spawn(struct ik_proc *p, const char *const argv[],
 	const struct ik_spawn_opts *o = opts ? opts : &no_opts;
 	int cwdfd, r;
 
-	if (p == NULL || (r = check_argv(argv)) < 0)
+	if (p == NULL || check_argv(argv) < 0)
 		return -EINVAL;
 	if ((r = check_io(o->io)) < 0)
 		return r;

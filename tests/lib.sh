@@ -21,6 +21,27 @@ ikt_cleanup() {
 }
 trap ikt_cleanup EXIT INT TERM
 
+# IKT_WRAP (a command prefix, e.g. "valgrind --error-exitcode=99 ..."): every
+# run of ipckit or of an example goes through it. Wrapper scripts stand in
+# for the binaries, so the tests need no change; exec keeps the pid.
+if [ -n "${IKT_WRAP:-}" ]; then
+	mkdir -p "$ikt_tmp/wrap/examples"
+	ikt_wrap() { # REAL STANDIN
+		printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$IKT_WRAP" "$1" >"$2"
+		chmod +x "$2"
+	}
+	if [ -n "${IKT_IPCKIT:-}" ]; then
+		ikt_wrap "$IKT_IPCKIT" "$ikt_tmp/wrap/ipckit"
+		IKT_IPCKIT=$ikt_tmp/wrap/ipckit
+	fi
+	for ikt_b in "${IKT_EXAMPLES:-/nonexistent}"/*; do
+		[ -f "$ikt_b" ] && [ -x "$ikt_b" ] &&
+			ikt_wrap "$ikt_b" "$ikt_tmp/wrap/examples/${ikt_b##*/}"
+	done
+	IKT_EXAMPLES=$ikt_tmp/wrap/examples
+	export IKT_IPCKIT IKT_EXAMPLES
+fi
+
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
