@@ -310,9 +310,9 @@ ik_resp_parse(ik_resp_parser *p, const char *buf, size_t len,
 
 	if (p == NULL || req == NULL || (buf == NULL && len > 0))
 		return -EINVAL;
+	if (len == 0)
+		return 0; /* nothing new: still waiting for more */
 	if (p->want < 0) {
-		if (len == 0)
-			return 0;
 		if (buf[0] != '*')
 			return parse_inline(p, buf, len, req);
 		cr = find_cr(buf + 1, end, 20);
