@@ -11,8 +11,8 @@ ikt_term_all() {
 	ikt_cleanup
 }
 trap 'set +e; ikt_term_all' EXIT INT TERM
-command -v nc >/dev/null || { echo "skip: nc not installed (scripts/deps.sh test)"; exit 0; }
-nc -h 2>&1 | grep -q OpenBSD || { echo "skip: nc is not netcat-openbsd"; exit 0; }
+command -v nc >/dev/null || fail "nc not installed (scripts/deps.sh test installs it)"
+nc -h 2>&1 | grep -q OpenBSD || fail "nc is not netcat-openbsd"
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 head -c 200000 /dev/urandom >"$d/blob"

@@ -3,7 +3,7 @@
 # with no error line, and the keys it wrote are there afterwards.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-command -v redis-benchmark >/dev/null || { echo "SKIP: no redis-benchmark (scripts/deps.sh bench)"; exit 0; }
+command -v redis-benchmark >/dev/null || fail "no redis-benchmark (scripts/deps.sh test installs it)"
 n="ikt-$$-rbench"
 sock="$ikt_tmp/b.sock"
 cleanup() {

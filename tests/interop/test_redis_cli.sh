@@ -4,7 +4,7 @@
 # by redis-cli, and the other way round.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-command -v redis-cli >/dev/null || { echo "SKIP: no redis-cli (scripts/deps.sh bench)"; exit 0; }
+command -v redis-cli >/dev/null || fail "no redis-cli (scripts/deps.sh test installs it)"
 n="ikt-$$-rcli"
 sock="$ikt_tmp/r.sock"
 cleanup() {

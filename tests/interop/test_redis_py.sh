@@ -6,7 +6,7 @@
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
 py=/usr/bin/python3
-$py -c 'import redis' 2>/dev/null || { echo "SKIP: no python3-redis (scripts/deps.sh test)"; exit 0; }
+$py -c 'import redis' 2>/dev/null || fail "no python3-redis (scripts/deps.sh test installs it)"
 n="ikt-$$-rpy"
 sock="$ikt_tmp/p.sock"
 cleanup() {

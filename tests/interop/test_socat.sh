@@ -12,7 +12,7 @@ ikt_term_all() {
 	ikt_cleanup
 }
 trap 'set +e; ikt_term_all' EXIT INT TERM
-command -v socat >/dev/null || { echo "skip: socat not installed (scripts/deps.sh test)"; exit 0; }
+command -v socat >/dev/null || fail "socat not installed (scripts/deps.sh test installs it)"
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 head -c 300000 /dev/urandom >"$d/blob"
