@@ -106,14 +106,22 @@ lint: build
 # Memcheck over every program the example and command tests run: the tests
 # go through IKT_WRAP (tests/lib.sh), logs in $(BUILD)/valgrind/. Leaks
 # still reachable at exit are not errors (stdio buffers); lost ones are.
-VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full \
+# Left out: fanout, notify and pipe_exec need pidfd_open, which valgrind
+# 3.19 (Debian 12) does not implement (syscall 434, ENOSYS); the cache test's 200
+# parallel invocations take ~1.5 s each under memcheck, past its 300 s
+# timeout (its commands run clean under memcheck one by one), and the chat
+# tests (20 clients, tmux) ran past it too. --vgdb=no: no FIFOs in TMPDIR.
+VALGRIND_SKIP ?= ^(cli/test_(fanout|notify|cache|chat|chat_tmux)|examples/pipe_exec)$$
+VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --vgdb=no \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-	--track-fds=no --log-file=$(CURDIR)/$(BUILD)/valgrind/%p.log
+	--suppressions=$(CURDIR)/scripts/valgrind.supp \
+	--log-file=$(CURDIR)/$(BUILD)/valgrind/%p.log
 valgrind: build
 	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
-	@IKT_WRAP="$(VALGRIND)" IKT_T=600 JOBS=$(JOBS) scripts/ctest-summary.sh \
-		'$(BUILD):^(examples|cli)/'; st=$$?; \
-	bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]' \
+	@IKT_WRAP="$(VALGRIND)" IKT_T=600 ctest --test-dir $(BUILD) \
+		--output-on-failure -j $(JOBS) -R '^(examples|cli)/|^suite_' \
+		-E '$(VALGRIND_SKIP)'; st=$$?; \
+	bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]|^==[0-9]+== [A-Z]' \
 		$(BUILD)/valgrind/*.log 2>/dev/null); \
 	if [ -n "$$bad" ]; then echo "valgrind: errors in:"; echo "$$bad"; exit 1; fi; \
 	echo "valgrind: $$(ls $(BUILD)/valgrind | wc -l) processes checked, no errors"; \
