@@ -114,7 +114,6 @@ lint: build
 VALGRIND_SKIP ?= ^(cli/test_(fanout|notify|cache|chat|chat_tmux)|examples/pipe_exec)$$
 VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --vgdb=no \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-	--suppressions=$(CURDIR)/scripts/valgrind.supp \
 	--log-file=$(CURDIR)/$(BUILD)/valgrind/%p.log
 valgrind: build
 	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind

@@ -265,7 +265,7 @@ bench_probe_all(struct bench_probe *out, int n)
 			char *m;
 
 			if (q != (mqd_t)-1 && mq_getattr(q, &a) == 0 &&
-			    (m = malloc((size_t)a.mq_msgsize)) != NULL) {
+			    (m = calloc(1, (size_t)a.mq_msgsize)) != NULL) {
 				snprintf(p->persist, sizeof(p->persist),
 					 "yes, data %s",
 					 mq_receive(q, m, (size_t)a.mq_msgsize,

@@ -75,7 +75,11 @@ ssize_t ik_chan_send(struct ik_chan *c, const void *buf, size_t len,
 /*
  * Receive one message into buf. Returns its length; -EMSGSIZE when it does
  * not fit in cap (the message is kept for a later call with a bigger buffer,
- * on every transport; raw streams have no messages and return what fits);
+ * on every transport; raw streams have no messages and return what fits).
+ * A message above the channel's maxmsg is the peer breaking the contract:
+ * on framed streams it is -EBADMSG (below); on datagram and seqpacket
+ * sockets the kernel truncates it, and it is reported -EMSGSIZE and lost;
+ * a buffer of maxmsg bytes or more always receives any message that fits;
  * -EPIPE when the other side has closed (end of stream; raw streams return
  * 0 instead); -EBADMSG for a malformed frame (the connection is then
  * unusable: close it); -EAGAIN, -ETIMEDOUT; -EOPNOTSUPP for send-only.

@@ -66,8 +66,9 @@ int ik_msgq_key(const char *path, int proj_id, key_t *key);
  * Create a new queue: IPC_CREAT | IPC_EXCL, so an existing queue with that
  * key is never silently reused (-EEXIST). key is IPC_PRIVATE (a queue only
  * its id finds) or a key agreed with the peers. mode: permission bits, 0
- * meaning 0600. Returns 0 and *id, -EEXIST, -EINVAL (mode beyond the permission bits),
- * IK_EMSGMNI when the system has no more queues, or another negative errno.
+ * meaning 0600. Returns 0 and *id, -EEXIST, -EINVAL (mode beyond the permission
+ * bits), IK_EMSGMNI when the system has no more queues, or another negative
+ * errno.
  */
 int ik_msgq_create(key_t key, unsigned mode, int *id);
 

@@ -61,7 +61,9 @@ int ik_mutex_destroy(ik_mutex *m);
  *   -ENOTRECOVERABLE     a previous OWNERDEAD was not made consistent: the
  *                        data is suspect; destroy and init again;
  *   -EDEADLK             you already hold it;
- *   -EINVAL.
+ *   -EINVAL              m is NULL, or not a mutex ik_mutex_init made (its
+ *                        kind word was overwritten: glibc would abort on
+ *                        some kinds, so it is refused before the call).
  * The result must be checked (the compiler warns when it is not).
  */
 IK__MUST_CHECK int ik_mutex_lock(ik_mutex *m, int timeout_ms);

@@ -150,8 +150,8 @@ int ik_notify_send(const char *group, int event, int value, int timeout_ms,
  * Give event number event the name name in group (written to the group's
  * names file, replacing an earlier number of that name). A name must start
  * with a letter so it is never read as a number. Returns 0, -EINVAL (bad
- * group or name), -ERANGE (event), -EBADMSG (the names file is malformed),
- * or a negative errno.
+ * group or name), -ERANGE (event), -ENOSPC (the group has its 1024 names
+ * already), -EBADMSG (the names file is malformed), or a negative errno.
  */
 int ik_notify_name_set(const char *group, const char *name, int event);
 

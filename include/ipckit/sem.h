@@ -36,8 +36,8 @@ extern "C" {
  * Values are set from init[0..nsems-1] (NULL: all zero) and then a no-op
  * semop makes sem_otime non-zero: that is the sign ik_sem_open waits for.
  * Returns the set id (>= 0); -EEXIST if key is taken; -EINVAL for
- * nsems < 1 or a mode beyond the permission bits; -ERANGE for an init value above
- * IK_SEM_VALUE_MAX; IK_ESEMMSL, IK_ESEMMNI, IK_ESEMMNS at kernel limits.
+ * nsems < 1 or a mode beyond the permission bits; -ERANGE for an init value
+ * above IK_SEM_VALUE_MAX; IK_ESEMMSL, IK_ESEMMNI, IK_ESEMMNS at kernel limits.
  * On failure nothing is left behind. Never blocks.
  */
 int ik_sem_create(key_t key, int nsems, const unsigned short *init, int mode);
