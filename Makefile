@@ -44,10 +44,11 @@ build: deps
 		-DIKT_FUZZ_DIR=$(CURDIR)/$(FUZZ_BUILD)/fuzz >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The clang build comes first (compile only), then both suites; the last
-# line adds them up ("tests: N passed, M failed"). The fuzzers are built
+# The clang build comes first (compile only), then the static analysis
+# (make lint: cppcheck, clang-tidy), then the suites; the last line adds
+# them up ("tests: N passed, M failed"). The fuzzers are built
 # too: the plain suite's cli/test_fuzz_smoke runs each for two seconds.
-test: check-clang build build-asan build-tsan build-fuzz
+test: check-clang build lint build-asan build-tsan build-fuzz
 	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
 		'$(TSAN_BUILD):$(TSAN_TESTS)'
 

@@ -440,7 +440,12 @@ queued(const struct ik_chan *c)
 		int id = -1;
 
 		if (idopt != NULL) {
-			id = atoi(idopt);
+			uint64_t v;
+
+			if (ik_addr_opt_u64(&a, "id", &v, NULL, 0) < 0 ||
+			    v > INT32_MAX)
+				return -1;
+			id = (int)v;
 		} else {
 			if (a.key_from_path &&
 			    (ik_addr_opt_u64(&a, "proj", &proj, NULL, 0) < 0 ||
