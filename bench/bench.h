@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tool.h"
+
 /* ---- log-linear histogram (HDR-style, < 1% relative error) ----------- */
 
 #define BH_SUB_BITS 7
@@ -98,7 +100,6 @@ extern const struct bench_missing bench_missing_peers[];
 /* ---- helpers for row implementations -------------------------------------
  */
 
-int64_t bench_now_ns(void);
 /* A line over the control pipe (bounded waits: 30 s). 0 or negative errno.
  */
 int bench_ctl_send(struct bench_end *e, const char *line);

@@ -30,23 +30,11 @@
 
 #include <ipckit/ipckit.h>
 
+#include "tool.h"
+
+#define PROG "cache_bench"
+
 static long nkeys = 100000, ngets = 5000000, memkeys = 1000000, runs = 3;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-die(const char *what, int err)
-{
-	fprintf(stderr, "cache_bench: %s: %s\n", what, ik_strerror(err));
-	exit(1);
-}
 
 static void
 key_of(char *k, long i)
@@ -65,7 +53,7 @@ load(ik_cache *c, long n)
 		key_of(k, i);
 		r = ik_cache_set(c, k, 16, v, sizeof(v), 0, 0);
 		if (r < 0)
-			die("set", r);
+			bench_die(PROG, "set", r);
 	}
 }
 
@@ -79,10 +67,10 @@ get_rate(void)
 	int r;
 
 	if (keys == NULL)
-		die("malloc", -ENOMEM);
+		bench_die(PROG, "malloc", -ENOMEM);
 	r = ik_cache_create(&c, NULL, (size_t)nkeys * 400 + (8 << 20), 0, 0);
 	if (r < 0)
-		die("create", r);
+		bench_die(PROG, "create", r);
 	load(c, nkeys);
 	for (long i = 0; i < nkeys; i++)
 		key_of(keys[i], i);
@@ -95,12 +83,13 @@ get_rate(void)
 		memcpy(keys[j], t, 24);
 	}
 	for (long run = 0; run < runs; run++) {
-		int64_t t0 = now_ns();
+		int64_t t0 = bench_now_ns();
 		for (long i = 0; i < ngets; i++)
 			if (ik_cache_get(c, keys[i % nkeys], 16, buf,
 					 sizeof(buf)) != 100)
-				die("get", -EIO);
-		double rate = (double)ngets * 1e9 / (double)(now_ns() - t0);
+				bench_die(PROG, "get", -EIO);
+		double rate =
+			(double)ngets * 1e9 / (double)(bench_now_ns() - t0);
 		if (rate > best)
 			best = rate;
 	}
@@ -120,7 +109,7 @@ mem_per_key(void)
 	for (;; size -= size / 50) {
 		r = ik_cache_create(&c, NULL, size, 0, 0);
 		if (r < 0)
-			die("create", r);
+			bench_die(PROG, "create", r);
 		load(c, memkeys);
 		ik_cache_stats(c, &st);
 		ik_cache_close(c);
@@ -129,7 +118,9 @@ mem_per_key(void)
 		fit = size;
 	}
 	if (fit == 0)
-		die("no size tried holds the keys: start higher", -ENOSPC);
+		bench_die("cache_bench",
+			  "no size tried holds the keys: start higher",
+			  -ENOSPC);
 	return (double)fit / (double)memkeys;
 }
 

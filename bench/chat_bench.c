@@ -22,40 +22,12 @@
 
 #include <ipckit/ipckit.h>
 
+#include "tool.h"
+
+#define PROG "chat_bench"
+
 static int nclients = 50, nmsg = 2000, warmup = 100;
 static char room[64];
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-die(const char *what, int err)
-{
-	fprintf(stderr, "chat_bench: %s: %s\n", what, ik_strerror(err));
-	exit(1);
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-pct(int64_t *v, int n, double p)
-{
-	int i = (int)(p * (n - 1) + 0.5);
-
-	return (double)v[i] / 1000.0;
-}
 
 /*
  * A receiving client: for each message, the delay, written to res
@@ -75,16 +47,16 @@ receiver(int id, int res, int ack, int ready)
 		_exit(1);
 	e = ik_chat_join(&c, room, name, NULL, 30000);
 	if (e < 0)
-		die("join", e);
+		bench_die(PROG, "join", e);
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
 	while (got < warmup + nmsg) {
 		e = ik_chat_recv(c, r, 60000);
 		if (e < 0)
-			die("recv", e);
+			bench_die(PROG, "recv", e);
 		if (r->type != IK_CHAT_MSG)
 			continue;
-		d = now_ns();
+		d = bench_now_ns();
 		if (sscanf(r->text, "%" SCNd64, &t) != 1)
 			_exit(1);
 		d -= t;
@@ -131,10 +103,10 @@ main(int argc, char **argv)
 	snprintf(room, sizeof(room), "bench-%d", (int)getpid());
 	if (pipe2(res, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0 ||
 	    pipe2(ready, O_CLOEXEC) < 0)
-		die("pipe", -errno);
+		bench_die(PROG, "pipe", -errno);
 	e = ik_chat_server_open(&srv, room, NULL);
 	if (e < 0)
-		die("server", e);
+		bench_die(PROG, "server", e);
 	spid = fork();
 	if (spid == 0) {
 		e = ik_chat_server_run(srv, -1);
@@ -145,7 +117,7 @@ main(int argc, char **argv)
 	one = calloc((size_t)nmsg * (size_t)nclients, sizeof(*one));
 	all = calloc((size_t)nmsg, sizeof(*all));
 	if (pids == NULL || one == NULL || all == NULL)
-		die("calloc", -ENOMEM);
+		bench_die(PROG, "calloc", -ENOMEM);
 	for (int i = 0; i < nclients; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
@@ -153,22 +125,22 @@ main(int argc, char **argv)
 	}
 	for (int i = 0; i < nclients; i++)
 		if (read(ready[0], buf, 1) != 1)
-			die("ready", -EIO);
+			bench_die(PROG, "ready", -EIO);
 	e = ik_chat_join(&c, room, "sender", NULL, 30000);
 	if (e < 0)
-		die("join", e);
+		bench_die(PROG, "join", e);
 	for (int m = 0; m < warmup + nmsg; m++) {
 		int64_t worst = 0, d;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		snprintf(text, sizeof(text), "%" PRId64, t0);
 		e = ik_chat_send(c, IK_CHAT_MSG, text, strlen(text), 30000);
 		if (e < 0)
-			die("send", e);
+			bench_die(PROG, "send", e);
 		for (int k = 0; k < nclients; k++) {
 			if (read(ack[0], buf, 1) != 1 ||
 			    read(res[0], &d, sizeof(d)) != sizeof(d))
-				die("ack", -EIO);
+				bench_die(PROG, "ack", -EIO);
 			if (d > worst)
 				worst = d;
 			if (m >= warmup)
@@ -178,7 +150,7 @@ main(int argc, char **argv)
 			e = ik_chat_recv(c, r, 30000);
 		while (e == 0 && r->type != IK_CHAT_MSG);
 		if (e < 0)
-			die("echo", e);
+			bench_die(PROG, "echo", e);
 		if (m >= warmup)
 			all[m - warmup] = worst;
 	}
@@ -187,15 +159,15 @@ main(int argc, char **argv)
 		waitpid(pids[i], NULL, 0);
 	waitpid(spid, NULL, 0);
 	ik_chat_server_close(srv); /* the parent's copy: frees memory */
-	qsort(one, (size_t)nmsg * nclients, sizeof(*one), cmp64);
-	qsort(all, (size_t)nmsg, sizeof(*all), cmp64);
+	bench_sort_ns(one, (size_t)nmsg * nclients);
+	bench_sort_ns(all, (size_t)nmsg);
 	printf("chat fan-out, %d clients, %d messages (%d warm-up)\n", nclients,
 	       nmsg, warmup);
 	printf("  to one client:     p50 %8.1f us   p99 %8.1f us\n",
-	       pct(one, nmsg * nclients, 0.50),
-	       pct(one, nmsg * nclients, 0.99));
+	       bench_pct_us(one, nmsg * nclients, 0.50),
+	       bench_pct_us(one, nmsg * nclients, 0.99));
 	printf("  to all %3d clients: p50 %8.1f us   p99 %8.1f us\n", nclients,
-	       pct(all, nmsg, 0.50), pct(all, nmsg, 0.99));
+	       bench_pct_us(all, nmsg, 0.50), bench_pct_us(all, nmsg, 0.99));
 	free(one);
 	free(all);
 	free(pids);

@@ -47,15 +47,6 @@ const struct bench_missing bench_missing_peers[] = {
 	{ .name = NULL },
 };
 
-int64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void
 bench_name(char *buf, size_t len, const char *tag)
 {
@@ -154,16 +145,6 @@ bench_ctl_recv(struct bench_end *e, char *line, size_t len)
 	}
 	line[n] = '\0';
 	return 0;
-}
-
-static void
-pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	(void)sched_setaffinity(0, sizeof(set), &set); /* checked up front */
 }
 
 double
@@ -357,7 +338,7 @@ side_main(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	int rc;
 
 	alarm((unsigned)j->alarm_s);
-	pin(opts->cpu[e->side]);
+	(void)bench_pin(0, opts->cpu[e->side]); /* checked up front */
 	t0 = bench_now_ns();
 	rc = r->open(r, e);
 	if (rc == 0 && e->side == 0) {

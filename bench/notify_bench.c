@@ -29,49 +29,27 @@
 
 #include <ipckit/ipckit.h>
 
+#include "tool.h"
+
+#define PROG "notify_bench"
+
 static int rounds = 20000, warmup = 1000, cpu_a = 0, cpu_b = 1;
 static char ipckit_path[PATH_MAX];
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
-pin(pid_t pid, int cpu)
+pin_or_say(pid_t pid, int cpu)
 {
-	cpu_set_t set;
+	int r = bench_pin(pid, cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(pid, sizeof(set), &set) < 0)
+	if (r < 0)
 		fprintf(stderr, "notify_bench: cannot pin to CPU %d: %s\n", cpu,
-			strerror(errno));
-}
-
-static void
-die(const char *what, int err)
-{
-	fprintf(stderr, "notify_bench: %s: %s\n", what, ik_strerror(err));
-	exit(1);
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+			ik_strerror(r));
 }
 
 static void
 report(const char *row, int64_t *t, int n)
 {
-	qsort(t, (size_t)n, sizeof(*t), cmp64);
+	bench_sort_ns(t, (size_t)n);
 	printf("%-16s %9.2f %9.2f %9.2f\n", row, t[n / 2] / 1000.0,
 	       t[(int64_t)n * 99 / 100] / 1000.0, t[n - 1] / 1000.0);
 }
@@ -106,7 +84,7 @@ peer(enum mode m, int out, const char *group, int n)
 	char line[64];
 	int k;
 
-	pin(0, cpu_b);
+	pin_or_say(0, cpu_b);
 	if (m == LIB) {
 		if (ik_notify_listen(&l, group) < 0)
 			_exit(2);
@@ -148,19 +126,19 @@ row(const char *name, enum mode m, int64_t *t)
 
 	snprintf(group, sizeof(group), "bench-%d", (int)getpid());
 	if (pipe2(fd, O_CLOEXEC) < 0)
-		die("pipe", -errno);
+		bench_die(PROG, "pipe", -errno);
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN);
 	pid = fork();
 	if (pid < 0)
-		die("fork", -errno);
+		bench_die(PROG, "fork", -errno);
 	if (pid == 0)
 		peer(m, fd[1], group, n);
 	close(fd[1]);
 	if (m == LIB && read_line(fd[0]) < 0)
-		die("peer did not start", -EPIPE);
+		bench_die(PROG, "peer did not start", -EPIPE);
 	for (int i = 0; i < n; i++) {
-		int64_t t0 = now_ns();
+		int64_t t0 = bench_now_ns();
 		int r;
 
 		if (m == LIB)
@@ -168,15 +146,15 @@ row(const char *name, enum mode m, int64_t *t)
 		else
 			r = ik_sig_queue_int(pid, SIGRTMIN, i);
 		if (r < 0)
-			die("send", r);
+			bench_die(PROG, "send", r);
 		if (m == RAW_PINGPONG)
 			r = sigwaitinfo(&set, NULL) < 0 ? -errno : 0;
 		else
 			r = read_line(fd[0]);
 		if (r < 0)
-			die("reply", r);
+			bench_die(PROG, "reply", r);
 		if (i >= warmup)
-			t[i - warmup] = now_ns() - t0;
+			t[i - warmup] = bench_now_ns() - t0;
 	}
 	close(fd[0]);
 	waitpid(pid, NULL, 0);
@@ -198,25 +176,26 @@ row_cli(int64_t *t)
 	memset(&o, 0, sizeof(o));
 	o.io[1].mode = IK_STDIO_PIPE;
 	if ((r = ik_spawn(&p, argv, &o)) < 0)
-		die(ipckit_path, r);
-	pin(p.pid, cpu_b);
+		bench_die(PROG, ipckit_path, r);
+	pin_or_say(p.pid, cpu_b);
 	/* registered: the only condition to wait for, and it has no event */
-	for (int64_t end = now_ns() + 10000000000LL;
+	for (int64_t end = bench_now_ns() + 10000000000LL;
 	     ik_notify_list(group, &e, 1) < 1;) {
-		if (now_ns() > end)
-			die("ipckit notify listen did not register",
-			    -ETIMEDOUT);
+		if (bench_now_ns() > end)
+			bench_die("notify_bench",
+				  "ipckit notify listen did not register",
+				  -ETIMEDOUT);
 		sched_yield();
 	}
 	for (int i = 0; i < rounds + warmup; i++) {
-		int64_t t0 = now_ns();
+		int64_t t0 = bench_now_ns();
 
 		if ((r = ik_notify_send(group, 1, i, -1, NULL, NULL)) != 1)
-			die("send", r < 0 ? r : -ESRCH);
+			bench_die(PROG, "send", r < 0 ? r : -ESRCH);
 		if (read_line(p.out) < 0)
-			die("listener output", -EPIPE);
+			bench_die(PROG, "listener output", -EPIPE);
 		if (i >= warmup)
-			t[i - warmup] = now_ns() - t0;
+			t[i - warmup] = bench_now_ns() - t0;
 	}
 	ik_spawn_kill(&p, SIGTERM);
 	ik_spawn_wait(&p, -1);
@@ -269,12 +248,12 @@ main(int argc, char **argv)
 		return 2;
 	t = calloc((size_t)rounds, sizeof(*t));
 	if (t == NULL)
-		die("calloc", -ENOMEM);
+		bench_die(PROG, "calloc", -ENOMEM);
 	/* the raw rows' replies and the peers' signal: never default action */
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	pin(0, cpu_a);
+	pin_or_say(0, cpu_a);
 	printf("%d rounds (after %d warm-up), CPUs %d and %d; microseconds\n",
 	       rounds, warmup, cpu_a, cpu_b);
 	printf("%-16s %9s %9s %9s\n", "row", "p50", "p99", "max");
