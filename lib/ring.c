@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <linux/membarrier.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -53,7 +52,6 @@ struct side {
 	uint32_t cur_len;  /* its payload length */
 	uint32_t cur_pad;  /* producer: pad bytes before it */
 	bool pending;	   /* a reservation / peek is open */
-	bool spin_pub;	   /* we told the peer we never sleep (spinner 1) */
 	int peer_pidfd;
 	int32_t peer_pid;
 	int64_t spin_ns; /* -1 forever */
@@ -159,77 +157,6 @@ wake_side(ik_ring *r, int i, bool always)
 	}
 	if ((w & IK_RING_WAIT_EVENT) && r->efd[i] >= 0)
 		efd_signal(r->efd[i]);
-}
-
-/*
- * Skipping the wake-up check for a peer that only spins (an asymmetric
- * Dekker pair). The publisher's fast path is: store the tag (or position),
- * compiler barrier, load the peer's spinner word; if it is 1, no fence and
- * no wait-bit load. A spinner never sets a wait bit. To become a sleeper
- * (ik_ring_set_spin >= 0, ik_ring_arm) it first stores spinner = 0 and calls
- * membarrier(MEMBARRIER_CMD_GLOBAL), which returns only after every running
- * thread has passed a point where its memory accesses match program order.
- * Take the publisher's load L of spinner and that point B in its program:
- * - L after B: L sees 0 (our store preceded the call), so the publisher
- *   takes the full path: fence, then the wait-bit load of wait_ready's pair.
- * - L before B: its tag store precedes L in program order, so it is visible
- *   once membarrier returns; the sleeper's re-test after setting its wait
- *   bit (wait_ready, ik_ring_arm) finds the record or the room.
- * Either way no wake-up is lost. The call costs milliseconds, paid only on
- * that rare transition; without membarrier the word is never set to 1.
- */
-static bool
-membarrier_ok(void)
-{
-	static int state; /* 0 not asked yet, 1 usable, -1 not */
-	int st = __atomic_load_n(&state, __ATOMIC_RELAXED);
-
-	if (st == 0) {
-		long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-
-		st = q > 0 && (q & MEMBARRIER_CMD_GLOBAL) ? 1 : -1;
-		__atomic_store_n(&state, st, __ATOMIC_RELAXED);
-	}
-	return st > 0;
-}
-
-/* Side i, attached here, tells its peer it will only spin. */
-static void
-spin_publish(ik_ring *r, int i)
-{
-	struct side *s = &r->s[i];
-
-	if (s->spin_pub || s->spin_ns != -1 || !membarrier_ok())
-		return;
-	__atomic_store_n(&shm_side(r, i)->spinner, 1, __ATOMIC_SEQ_CST);
-	s->spin_pub = true;
-}
-
-/* Side i may sleep from now on: withdraw the promise, see above. */
-static void
-spin_withdraw(ik_ring *r, int i)
-{
-	struct side *s = &r->s[i];
-
-	if (!s->spin_pub)
-		return;
-	__atomic_store_n(&shm_side(r, i)->spinner, 0, __ATOMIC_SEQ_CST);
-	/* cannot fail once QUERY listed it; if it did, a lost wake-up would
-	 * still end with the sleeper's slice (SLICE_NS) */
-	(void)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-	s->spin_pub = false;
-}
-
-/* After publishing: wake side i unless it promised to only spin. */
-static inline void
-notify(ik_ring *r, int i)
-{
-	__atomic_signal_fence(
-		__ATOMIC_SEQ_CST); /* the light half of the pair */
-	if (__atomic_load_n(&shm_side(r, i)->spinner, __ATOMIC_RELAXED) == 1)
-		return;
-	full_fence(); /* the record before the wait-bit load in wake_side */
-	wake_side(r, i, false);
 }
 
 /*
@@ -550,7 +477,8 @@ ik_ring_commit(ik_ring *r, size_t len)
 	s->st.bytes += len;
 	/* for the consumer's consistency check and for tools only */
 	__atomic_store_n(&r->shm->prod.pos, s->pos, __ATOMIC_RELEASE);
-	notify(r, C);
+	full_fence(); /* the tag before the wait-bit load in wake_side */
+	wake_side(r, C, false);
 	return 0;
 }
 
@@ -612,7 +540,8 @@ ik_ring_release(ik_ring *r)
 	s->st.messages++;
 	s->st.bytes += s->cur_len;
 	__atomic_store_n(&r->shm->cons.pos, s->pos, __ATOMIC_RELEASE);
-	notify(r, P);
+	full_fence(); /* the position before the wait-bit load in wake_side */
+	wake_side(r, P, false);
 	return 0;
 }
 
@@ -680,7 +609,6 @@ ik_ring_arm(ik_ring *r)
 	if (r->s[i].pending)
 		return 1;
 	me = shm_side(r, i);
-	spin_withdraw(r, i); /* armed, we rely on wake-ups */
 	while (read(r->efd[i], &v, sizeof(v)) < 0 && errno == EINTR)
 		;
 	/* same Dekker pair as the futex: set the bit, then look */
@@ -970,10 +898,8 @@ ik_ring_attach(ik_ring *r, int roles)
 	r->owner = getpid();
 	/* open the peer's pidfd now, while it is most likely alive */
 	for (int i = 0; i < 2; i++)
-		if (done & (1 << i)) {
+		if (done & (1 << i))
 			(void)peer_alive(r, i);
-			spin_publish(r, i);
-		}
 	return 0;
 busy:
 	for (int i = 0; i < 2; i++)
@@ -1007,15 +933,8 @@ ik_ring_set_spin(ik_ring *r, int spin_us)
 {
 	if (r == NULL)
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		r->s[i].spin_ns = spin_us < 0 ? -1 : (int64_t)spin_us * 1000;
-		if (!(r->roles & (1u << i)) || r->owner != getpid())
-			continue;
-		if (spin_us < 0)
-			spin_publish(r, i);
-		else
-			spin_withdraw(r, i);
-	}
 }
 
 int

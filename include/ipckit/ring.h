@@ -178,12 +178,6 @@ void ik_ring_pair_close(struct ik_ring_pair *p);
  * the payload. A record is published by storing tag = ~position last, so the
  * consumer polls the record itself, never a shared index, and stale bytes of
  * an earlier lap never look published.
- *
- * spinner (was padding, so zero, "may sleep", in a segment of an older
- * build: both builds still interoperate): a side that spins forever sets it
- * to 1, and its peer then publishes without the fence and wait-bit check a
- * sleeper needs. Before it may sleep or arm again, the side stores 0 and
- * issues membarrier(MEMBARRIER_CMD_GLOBAL) (see ring.c, peer_spins()).
  */
 #define IK_RING_MAGIC 0x31474e4952544b49ull /* "IKTRING1" */
 #define IK_RING_VERSION 1u
@@ -197,12 +191,11 @@ enum { IK_RING_FREE = 0, IK_RING_ATTACHED = 1, IK_RING_CLOSED = 2 };
 struct ik_ring_side {
 	uint64_t pos; /* bytes committed (producer) / released (consumer) */
 	uint8_t pad0[120];
-	uint32_t state;	  /* IK_RING_FREE / ATTACHED / CLOSED */
-	int32_t pid;	  /* attached process */
-	uint32_t wait;	  /* IK_RING_WAIT_* set by this side before sleeping */
-	uint32_t seq;	  /* the futex this side sleeps on */
-	uint32_t spinner; /* 1: this side never sleeps nor arms (see below) */
-	uint8_t pad1[108];
+	uint32_t state; /* IK_RING_FREE / ATTACHED / CLOSED */
+	int32_t pid;	/* attached process */
+	uint32_t wait;	/* IK_RING_WAIT_* set by this side before sleeping */
+	uint32_t seq;	/* the futex this side sleeps on */
+	uint8_t pad1[112];
 };
 
 struct ik_ring_shm {
