@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -241,15 +242,38 @@ agree_count(struct bench_end *e, double per_s, double duration, long lo,
 	return 0;
 }
 
+/*
+ * With a time budget the measured round trips run in chunks sized from the
+ * warm-up's rate; after each chunk A says "more" or "stop" over the control
+ * pipe (the clock decides: a rate measured on a quiet warm-up must not let
+ * a loaded machine stretch the run), and the first round trip after that
+ * exchange is not recorded, so the exchange never shows in the figures.
+ */
+static int
+chunk_end(struct bench_end *e, int64_t deadline, int *stop)
+{
+	char line[16];
+	int rc;
+
+	if (e->side == 0) {
+		*stop = bench_now_ns() >= deadline;
+		return bench_ctl_send(e, *stop ? "stop" : "more");
+	}
+	if ((rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
+		return rc;
+	*stop = strcmp(line, "stop") == 0;
+	return *stop || strcmp(line, "more") == 0 ? 0 : -EPROTO;
+}
+
 static int
 lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	 unsigned char *buf, struct outcome *out)
 {
-	long total = j->warmup + j->rounds, n;
+	long total = j->warmup + j->rounds, n, chunk = 0, next = -1;
 	size_t len = (r->flags & BF_NOPAYLOAD) ? 0 : j->size;
 	int64_t period = j->rate > 0 ? (int64_t)(1e9 / j->rate) : 0;
-	int64_t start = 0, wstart = bench_now_ns();
-	int rc;
+	int64_t start = 0, wstart = bench_now_ns(), deadline = 0;
+	int rc, stop = 0, skip = 0;
 
 	bench_hist_reset(&out->hist);
 	for (long i = 0; i < total; i++) {
@@ -263,10 +287,21 @@ lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 						      (double)(bench_now_ns() -
 							       wstart + 1);
 
-			if ((rc = agree_count(e, per_s, j->duration, 100,
+			if ((rc = agree_count(e, per_s, j->duration, 10,
 					      10000000, &n)) < 0)
 				return rc;
-			total = j->warmup + n;
+			chunk = n / 20 > 10 ? n / 20 : 10;
+			next = i + chunk;
+			total = LONG_MAX;
+			deadline =
+				bench_now_ns() + (int64_t)(j->duration * 1e9);
+		} else if (i == next) {
+			if ((rc = chunk_end(e, deadline, &stop)) < 0)
+				return rc;
+			if (stop)
+				break;
+			next += chunk;
+			skip = 1;
 		}
 		if (e->side == 1) {
 			if ((rc = r->recv(e, buf, len)) < 0 ||
@@ -298,8 +333,9 @@ lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 				return -EBADMSG;
 			}
 		}
-		if (i >= j->warmup)
+		if (i >= j->warmup && !skip)
 			bench_hist_add(&out->hist, (uint64_t)(t1 - t0));
+		skip = 0;
 	}
 	return 0;
 }
@@ -683,7 +719,9 @@ clampl(long v, long lo, long hi)
 static long
 stream_count(size_t size)
 {
-	uint64_t bytes = opts->duration > 0 ? 4u << 20 : opts->stream_bytes;
+	uint64_t bytes = opts->duration > 0 && opts->stream_bytes > (4u << 20)
+				 ? 4u << 20
+				 : opts->stream_bytes;
 
 	return clampl((long)(bytes / (size ? size : 1)),
 		      opts->duration > 0 ? 4 : opts->stream_min,

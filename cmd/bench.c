@@ -115,9 +115,11 @@ run(int argc, char **argv)
 		.stream_bytes = 32u << 20,
 		.stream_min = 32,
 		.stream_max = 20000,
+		.duration = 0.1,
 	};
 	long long v;
 	int opt, reps = -1, rounds = -1, quiet = 0;
+	double duration = 0;
 	char *end;
 	cpu_set_t set;
 
@@ -128,11 +130,13 @@ run(int argc, char **argv)
 			o.reps = 1, o.rounds = 500, o.warmup = 50;
 			o.stream_bytes = 256u << 10;
 			o.stream_min = 4, o.stream_max = 200;
+			o.duration = 0.02;
 			break;
 		case 'F':
 			o.reps = 5, o.rounds = 50000, o.warmup = 2000;
 			o.stream_bytes = 256u << 20;
 			o.stream_min = 128, o.stream_max = 200000;
+			o.duration = 0.5;
 			break;
 		case 'o':
 			o.only = optarg;
@@ -179,9 +183,9 @@ run(int argc, char **argv)
 			break;
 		case 'D':
 			errno = 0;
-			o.duration = strtod(optarg, &end);
+			duration = strtod(optarg, &end);
 			if (errno || end == optarg || *end ||
-			    !(o.duration >= 0.001 && o.duration <= 600))
+			    !(duration >= 0.001 && duration <= 600))
 				ik_cmd_usage(
 					"bench",
 					"--duration: 0.001 to 600 seconds");
@@ -212,8 +216,18 @@ run(int argc, char **argv)
 		ik_cmd_fail("bench",
 			    "--plot: gnuplot not found (scripts/deps.sh bench "
 			    "installs gnuplot-nox)");
-	if (o.duration > 0 && o.warmup < 10)
-		o.warmup = 10; /* the budget is calibrated on the warm-up */
+	/* a time budget per figure by default, so that the run's length does
+	 * not depend on how loaded the machine is; --rounds asks for counts */
+	if (duration > 0 && rounds > 0)
+		ik_cmd_usage("bench", "--duration or --rounds, not both");
+	if (duration > 0)
+		o.duration = duration;
+	if (rounds > 0)
+		o.duration = 0;
+	/* the budget is calibrated on the warm-up: a short one, as a loaded
+	 * machine can make every round trip cost a scheduling delay */
+	if (o.duration > 0)
+		o.warmup = o.warmup < 10 ? 10 : o.warmup > 200 ? 200 : o.warmup;
 	o.progress = !quiet && isatty(2);
 	o.disable = getenv("IKB_DISABLE_PEERS");
 	if (reps > 0)
