@@ -38,7 +38,8 @@ for r in res:
     for k in ("msgs_per_s", "bytes_per_s"):
         assert r[k] is None or (isinstance(r[k], num) and r[k] > 0), (k, r)
     if r["bytes_per_s"] is not None:
-        assert abs(r["bytes_per_s"] - r["msgs_per_s"] * r["size"]) <= 1 + r["bytes_per_s"] * 1e-6, r
+        # msgs_per_s is printed to 0.1 message
+        assert abs(r["bytes_per_s"] - r["msgs_per_s"] * r["size"]) <= 1 + 0.05 * r["size"], r
     assert r["baseline"] is None or isinstance(r["baseline"], str), r
     assert (r["ratio"] is None) or (isinstance(r["ratio"], num) and r["ratio"] > 0), r
     if r["kind"] != "ours":
