@@ -448,7 +448,7 @@ sized_table(const struct bench_opts *o, struct bench_result *res, int n)
 /* ---- the reading ---------------------------------------------------------
  */
 
-static void
+__attribute__((format(printf, 3, 4))) static void
 add(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used = strlen(buf);
@@ -561,8 +561,8 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 	}
 	if (ring && pipe)
 		add(buf, len,
-		    " Shared memory (the spinning ring) is %.0fx faster than "
-		    "%s a round trip",
+		    " Shared memory (the spinning ring) is %.0fx faster a "
+		    "round trip than %s",
 		    p50_of(pipe) / p50_of(ring), pipe->row->name);
 	if (ring && pipe && tput_at(o, ring, 64) > 0 &&
 	    tput_at(o, pipe, 64) > 0)
