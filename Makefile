@@ -5,9 +5,9 @@
 #                that clang builds clean too
 #   make demo    build and run every example program of the seed
 #   make bench   install the peers (ZeroMQ, nng, iceoryx, gnuplot), build, and
-#                measure every mechanism (a few minutes; BENCH_ARGS=--full)
-#   make bench-plot  the same run, then bench.png: latency by mechanism and
-#                throughput by size
+#                measure every mechanism (about a minute; BENCH_ARGS=--full)
+#   make bench-plot  the same run, kept in bench.txt, and bench.png drawn by
+#                gnuplot: latency by mechanism, throughput by size
 #   make fault   fault injection at every library call site with every errno,
 #                ten times over, with the call sites reached (docs/FAULTS.md)
 #   make load    ipckit serve under load: 5,000 checked connections with a
@@ -139,7 +139,8 @@ bench: bench-deps build
 	@$(BUILD)/ipckit bench $(BENCH_ARGS)
 
 bench-plot: bench-deps build
-	@scripts/bench.sh plot $(BUILD) $(BENCH_ARGS)
+	@st=0; $(BUILD)/ipckit bench --plot bench.png $(BENCH_ARGS) >bench.txt || \
+		st=$$?; cat bench.txt; exit $$st
 
 install: build
 	cmake --install $(BUILD)

@@ -134,10 +134,13 @@ struct bench_opts {
 	int nsizes;
 	uint64_t stream_bytes; /* per throughput run (message count adapts) */
 	long stream_min, stream_max;
+	double duration;  /* seconds per figure (0: rounds and bytes) */
 	const char *only; /* comma-separated names/mechanisms/kinds, or NULL */
-	int json;
-	int quiet;	     /* no progress on stderr */
+	int json, csv;
+	int progress;	     /* progress on stderr (it is a terminal) */
 	const char *dat_dir; /* gnuplot data files, or NULL */
+	const char *plot; /* FILE.svg or FILE.png drawn by gnuplot, or NULL */
+	const char *disable; /* peers not to run ("zeromq,nng"), or NULL */
 };
 
 #define BENCH_MAX_REPS 15
@@ -154,18 +157,71 @@ struct bench_result {
 	int ntput[BENCH_MAX_SIZES];
 	double tput[BENCH_MAX_SIZES][BENCH_MAX_REPS];
 	char tnote[BENCH_MAX_SIZES][80]; /* why a size was not measured */
+	/* round trips at each of --sizes (rows bench_sized_rtt selects):
+	 * p50, p99, p99.9, max in microseconds */
+	int nslat[BENCH_MAX_SIZES];
+	double slat[BENCH_MAX_SIZES][4][BENCH_MAX_REPS];
 };
 enum { BR_OK, BR_SKIPPED, BR_FAILED };
+
+/* What the run measured besides the rows: the memcpy reference. */
+struct bench_refs {
+	int nmemcpy;
+	double memcpy_bps[BENCH_MAX_REPS]; /* one core, 1 MiB blocks */
+};
+#define BENCH_MEMCPY_BLOCK (1u << 20)
+
+/* Rows whose round trip is also measured at every size of --sizes (the
+ * ring, copying and zero-copy: the second should stay flat). */
+int bench_sized_rtt(const struct bench_row *r);
 
 /* Median of n values (the array is sorted in place); 0 for none. */
 double bench_median(double *v, int n);
 /* Spread of n values around their median, in percent: (max-min)/median. */
 double bench_spread(const double *v, int n);
 
-/* Print the report (text or JSON) for n results. */
-void bench_report(const struct bench_opts *o, struct bench_result *res, int n);
-void bench_report_dat(const struct bench_opts *o, struct bench_result *res,
-		      int n);
+/* Print the report (text, JSON or CSV) for n results on f. */
+void bench_report(FILE *f, const struct bench_opts *o, struct bench_result *res,
+		  int n, const struct bench_refs *ref);
+/* gnuplot data files into o->dat_dir. 0 or negative errno. */
+int bench_report_dat(const struct bench_opts *o, struct bench_result *res,
+		     int n);
+
+/* ---- export (bench/export.c) ---------------------------------------------
+ */
+
+/* The median of v[0..n) without reordering it; 0 for none. */
+double bench_med(const double *v, int n);
+/* The row r is measured against (its raw system calls, or for the ring
+ * the floor or futex), among res; NULL when there is none. */
+struct bench_result *bench_baseline(struct bench_result *res, int n,
+				    const struct bench_result *r);
+/* The figures of one row at one size; rtt[] < 0 when not measured. */
+struct bench_cell {
+	size_t size; /* 0: a notification row, no payload */
+	double rtt_ns[4];
+	double msgs_per_s, bytes_per_s; /* < 0: not measured */
+	const char *note;		/* why not, or NULL */
+};
+/* The cells of res[i], one per size (64 B and each of --sizes); count. */
+int bench_cells(const struct bench_opts *o, const struct bench_result *x,
+		struct bench_cell *out, int max);
+void bench_json(FILE *f, const struct bench_opts *o, struct bench_result *res,
+		int n, const struct bench_refs *ref);
+void bench_csv(FILE *f, const struct bench_opts *o, struct bench_result *res,
+	       int n, const struct bench_refs *ref);
+/* Draw the figures with gnuplot through a pipe into o->plot. 0, or a
+ * negative errno (-ENOENT: no gnuplot; -EIO: gnuplot failed). */
+int bench_plot(const struct bench_opts *o, struct bench_result *res, int n);
+/* The rows with a round trip, fastest p50 first, as indexes into res;
+ * the count (at most max). */
+int bench_order(struct bench_result *res, int n, int *idx, int max);
+/* The closing paragraph, generated from the figures. */
+void bench_reading(char *buf, size_t len, const struct bench_opts *o,
+		   struct bench_result *res, int n,
+		   const struct bench_refs *ref);
+/* Whether gnuplot is on PATH. */
+int bench_have_gnuplot(void);
 
 /* Run everything selected and print the report. Returns 0, or 1 when a
  * row failed (not skipped). */

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -187,10 +188,11 @@ enum { JOB_LAT, JOB_STREAM };
 struct job {
 	int mode;
 	size_t size;
-	long n;	    /* stream: messages */
+	long n;	    /* stream: messages (with duration: calibration) */
 	int rounds; /* latency */
 	int warmup;
-	double rate; /* open loop */
+	double rate;	 /* open loop */
+	double duration; /* seconds: counts agreed after a calibration */
 	int alarm_s;
 };
 
@@ -206,20 +208,101 @@ struct outcome {
 
 static const struct bench_opts *opts;
 
+/*
+ * With a time budget, A times the warm-up, derives how many round trips
+ * fill the budget, and tells B over the control pipe; both then run that
+ * many. Clamped so a slow row still gives a histogram and a fast one a
+ * bounded run.
+ */
+static int
+agree_count(struct bench_end *e, double per_s, double duration, long lo,
+	    long hi, long *n)
+{
+	char line[64];
+	char *end;
+	int rc;
+
+	if (e->side == 0) {
+		double want = per_s * duration;
+
+		*n = want < (double)lo	 ? lo
+		     : want > (double)hi ? hi
+					 : (long)want;
+		snprintf(line, sizeof(line), "n %ld", *n);
+		return bench_ctl_send(e, line);
+	}
+	if ((rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
+		return rc;
+	if (strncmp(line, "n ", 2) != 0)
+		return -EPROTO;
+	errno = 0;
+	*n = strtol(line + 2, &end, 10);
+	if (errno || *end || *n < lo || *n > hi)
+		return -EPROTO;
+	return 0;
+}
+
+/*
+ * With a time budget the measured round trips run in chunks sized from the
+ * warm-up's rate; after each chunk A says "more" or "stop" over the control
+ * pipe (the clock decides: a rate measured on a quiet warm-up must not let
+ * a loaded machine stretch the run), and the first round trip after that
+ * exchange is not recorded, so the exchange never shows in the figures.
+ */
+static int
+chunk_end(struct bench_end *e, int64_t deadline, int *stop)
+{
+	char line[16];
+	int rc;
+
+	if (e->side == 0) {
+		*stop = bench_now_ns() >= deadline;
+		return bench_ctl_send(e, *stop ? "stop" : "more");
+	}
+	if ((rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
+		return rc;
+	*stop = strcmp(line, "stop") == 0;
+	return *stop || strcmp(line, "more") == 0 ? 0 : -EPROTO;
+}
+
 static int
 lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	 unsigned char *buf, struct outcome *out)
 {
-	int total = j->warmup + j->rounds, rc;
+	long total = j->warmup + j->rounds, n, chunk = 0, next = -1;
 	size_t len = (r->flags & BF_NOPAYLOAD) ? 0 : j->size;
 	int64_t period = j->rate > 0 ? (int64_t)(1e9 / j->rate) : 0;
-	int64_t start = 0;
+	int64_t start = 0, wstart = bench_now_ns(), deadline = 0;
+	int rc, stop = 0, skip = 0;
 
 	bench_hist_reset(&out->hist);
-	for (int i = 0; i < total; i++) {
+	for (long i = 0; i < total; i++) {
 		uint64_t stamp = (uint64_t)i * 2654435761u + 1, got = 0;
 		int64_t t0, t1;
 
+		if (i == j->warmup && j->duration > 0) {
+			double per_s =
+				j->rate > 0 ? j->rate
+					    : (double)j->warmup * 1e9 /
+						      (double)(bench_now_ns() -
+							       wstart + 1);
+
+			if ((rc = agree_count(e, per_s, j->duration, 10,
+					      10000000, &n)) < 0)
+				return rc;
+			chunk = n / 20 > 10 ? n / 20 : 10;
+			next = i + chunk;
+			total = LONG_MAX;
+			deadline =
+				bench_now_ns() + (int64_t)(j->duration * 1e9);
+		} else if (i == next) {
+			if ((rc = chunk_end(e, deadline, &stop)) < 0)
+				return rc;
+			if (stop)
+				break;
+			next += chunk;
+			skip = 1;
+		}
 		if (e->side == 1) {
 			if ((rc = r->recv(e, buf, len)) < 0 ||
 			    (rc = r->send(e, buf, len)) < 0)
@@ -246,12 +329,13 @@ lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 			memcpy(&got, buf, 8);
 			if (got != stamp) {
 				snprintf(e->note, sizeof(e->note),
-					 "echo %d came back altered", i);
+					 "echo %ld came back altered", i);
 				return -EBADMSG;
 			}
 		}
-		if (i >= j->warmup)
+		if (i >= j->warmup && !skip)
 			bench_hist_add(&out->hist, (uint64_t)(t1 - t0));
+		skip = 0;
 	}
 	return 0;
 }
@@ -273,43 +357,50 @@ all_equal(const unsigned char *p, size_t len, unsigned char v)
 	return 1;
 }
 
-static int
-stream_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
-	    unsigned char *buf, struct outcome *out)
+static long
+batch_of(size_t size)
 {
-	long batch = (long)(16384 / (j->size ? j->size : 1)), bad = 0;
-	char line[64], c;
-	int64_t t0;
+	long batch = (long)(16384 / (size ? size : 1));
+
+	return batch < 1 ? 1 : batch > 32 ? 32 : batch;
+}
+
+/* B: receive n messages, checking every byte; the count of bad ones. */
+static int
+stream_in(const struct bench_row *r, struct bench_end *e, size_t size,
+	  unsigned char *buf, long n, long *bad)
+{
+	long batch = batch_of(size);
 	int rc;
 
-	batch = batch < 1 ? 1 : batch > 32 ? 32 : batch;
-	e->stream = 1;
-	if (e->side == 1) {
-		if ((rc = bench_ctl_send(e, "go")) < 0)
+	for (long i = 0; i < n; i++) {
+		e->fill = (unsigned char)(i * 131 + 7);
+		if ((rc = r->recv(e, buf, size)) < 0)
 			return rc;
-		for (long i = 0; i < j->n; i++) {
-			e->fill = (unsigned char)(i * 131 + 7);
-			if ((rc = r->recv(e, buf, j->size)) < 0)
-				return rc;
-			if (!(r->flags & BF_INPLACE) &&
-			    !all_equal(buf, j->size, e->fill))
-				bad++;
-			if ((r->flags & BF_LOSSY) && (i + 1) % batch == 0 &&
-			    (rc = bench_write_all(e->ctl_tx, (char[]){ CREDIT },
-						  1)) < 0)
-				return rc;
-		}
-		snprintf(line, sizeof(line), "done %ld", bad + e->bad);
-		return bench_ctl_send(e, line);
+		if (!(r->flags & BF_INPLACE) && !all_equal(buf, size, e->fill))
+			(*bad)++;
+		if ((r->flags & BF_LOSSY) && (i + 1) % batch == 0 &&
+		    (rc = bench_write_all(e->ctl_tx, (char[]){ CREDIT }, 1)) <
+			    0)
+			return rc;
 	}
-	if ((rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
-		return rc;
-	t0 = bench_now_ns();
-	for (long i = 0; i < j->n; i++) {
+	return 0;
+}
+
+/* A: send n messages, each filled with its own byte value. */
+static int
+stream_out(const struct bench_row *r, struct bench_end *e, size_t size,
+	   unsigned char *buf, long n)
+{
+	long batch = batch_of(size);
+	char c;
+	int rc;
+
+	for (long i = 0; i < n; i++) {
 		e->fill = (unsigned char)(i * 131 + 7);
 		if (!(r->flags & BF_INPLACE))
-			memset(buf, e->fill, j->size);
-		if ((rc = r->send(e, buf, j->size)) < 0)
+			memset(buf, e->fill, size);
+		if ((rc = r->send(e, buf, size)) < 0)
 			return rc;
 		/* lossy: at most two batches in flight, so the receiver's
 		 * socket buffer never overflows */
@@ -317,9 +408,55 @@ stream_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 		    i + 1 >= 2 * batch && (rc = ctl_byte(e, &c)) < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/*
+ * One way, A to B. With a time budget, a calibration stream (j->n
+ * messages, acknowledged by B) gives the rate, and the measured stream is
+ * as long as the budget allows at that rate.
+ */
+static int
+stream_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
+	    unsigned char *buf, struct outcome *out)
+{
+	long bad = 0, n = j->n;
+	char line[64];
+	int64_t t0;
+	int rc;
+
+	e->stream = 1;
+	if (e->side == 1) {
+		if ((rc = bench_ctl_send(e, "go")) < 0)
+			return rc;
+		if (j->duration > 0 &&
+		    ((rc = stream_in(r, e, j->size, buf, j->n, &bad)) < 0 ||
+		     (rc = bench_ctl_send(e, "cal")) < 0 ||
+		     (rc = agree_count(e, 0, 0, 4, 10000000, &n)) < 0))
+			return rc;
+		if ((rc = stream_in(r, e, j->size, buf, n, &bad)) < 0)
+			return rc;
+		snprintf(line, sizeof(line), "done %ld", bad + e->bad);
+		return bench_ctl_send(e, line);
+	}
 	if ((rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
 		return rc;
-	out->rate = (double)j->n / ((double)(bench_now_ns() - t0) / 1e9);
+	if (j->duration > 0) {
+		t0 = bench_now_ns();
+		if ((rc = stream_out(r, e, j->size, buf, j->n)) < 0 ||
+		    (rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
+			return rc;
+		if ((rc = agree_count(e,
+				      (double)j->n * 1e9 /
+					      (double)(bench_now_ns() - t0 + 1),
+				      j->duration, 4, 10000000, &n)) < 0)
+			return rc;
+	}
+	t0 = bench_now_ns();
+	if ((rc = stream_out(r, e, j->size, buf, n)) < 0 ||
+	    (rc = bench_ctl_recv(e, line, sizeof(line))) < 0)
+		return rc;
+	out->rate = (double)n / ((double)(bench_now_ns() - t0) / 1e9);
 	if (strcmp(line, "done 0") != 0) {
 		snprintf(e->note, sizeof(e->note),
 			 "receiver saw corrupt payloads (%s)", line);
@@ -554,22 +691,41 @@ tables(void)
 	return t;
 }
 
+/* Progress on a terminal only: one line, rewritten in place. */
 static void
-progress(const char *what, int rep, int reps)
+progress(const char *phase, int rep, int reps, int k, int of, const char *row)
 {
-	if (!opts->quiet)
-		fprintf(stderr, "ipckit bench: %s, repetition %d/%d\n", what,
-			rep + 1, reps);
+	if (!opts->progress)
+		return;
+	fprintf(stderr, "\ripckit bench: repetition %d/%d, %s %d/%d: %s\033[K",
+		rep + 1, reps, phase, k + 1, of, row);
+	fflush(stderr);
+}
+
+static void
+progress_done(void)
+{
+	if (opts->progress)
+		fprintf(stderr, "\r\033[K");
 }
 
 static long
+clampl(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Messages per stream: fixed bytes, or with a budget the calibration. */
+static long
 stream_count(size_t size)
 {
-	long n = (long)(opts->stream_bytes / (size ? size : 1));
+	uint64_t bytes = opts->duration > 0 && opts->stream_bytes > (4u << 20)
+				 ? 4u << 20
+				 : opts->stream_bytes;
 
-	return n < opts->stream_min   ? opts->stream_min
-	       : n > opts->stream_max ? opts->stream_max
-				      : n;
+	return clampl((long)(bytes / (size ? size : 1)),
+		      opts->duration > 0 ? 4 : opts->stream_min,
+		      opts->duration > 0 ? 4096 : opts->stream_max);
 }
 
 static void
@@ -580,13 +736,278 @@ fail_row(struct bench_result *x, int rc, const char *note)
 }
 
 int
+bench_sized_rtt(const struct bench_row *r)
+{
+	return r->kind == BK_OURS && (strcmp(r->mech, "ring") == 0 ||
+				      strcmp(r->mech, "ring-zc") == 0);
+}
+
+/* A peer named in IKB_DISABLE_PEERS ("zeromq,nng"): by the first word of
+ * its name or by its mechanism. */
+static int
+disabled(const struct bench_row *r, const char *list)
+{
+	size_t w = strcspn(r->name, " ");
+
+	if (list == NULL || r->kind != BK_PEER)
+		return 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if ((n == w && strncmp(p, r->name, n) == 0) ||
+		    (n == strlen(r->mech) && strncmp(p, r->mech, n) == 0))
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+/* memcpy of 1 MiB blocks on one core (side A's CPU), in a child so the
+ * coordinator's affinity stays as it is; bytes/s, or a negative errno. */
+static double
+memcpy_rate(double seconds)
+{
+	double *sh = mmap(NULL, sizeof(double), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double v;
+	pid_t pid;
+
+	if (sh == MAP_FAILED)
+		return -errno;
+	*sh = -ECHILD;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		v = -errno;
+		munmap(sh, sizeof(double));
+		return v;
+	}
+	if (pid == 0) {
+		unsigned char *a = aligned_alloc(64, BENCH_MEMCPY_BLOCK),
+			      *b = aligned_alloc(64, BENCH_MEMCPY_BLOCK);
+		int64_t t0, t;
+		long k = 0;
+
+		alarm(60);
+		if (a == NULL || b == NULL || bench_pin(0, opts->cpu[0]) < 0)
+			_exit(1);
+		memset(a, 0x5a, BENCH_MEMCPY_BLOCK);
+		memset(b, 0, BENCH_MEMCPY_BLOCK);
+		t0 = bench_now_ns();
+		do {
+			memcpy(k % 2 ? a : b, k % 2 ? b : a,
+			       BENCH_MEMCPY_BLOCK);
+			/* the copy is used: the compiler keeps it */
+			__asm__ volatile("" : : "r"(a), "r"(b) : "memory");
+			k++;
+		} while ((t = bench_now_ns() - t0) < (int64_t)(seconds * 1e9) ||
+			 k < 8);
+		*sh = (double)k * BENCH_MEMCPY_BLOCK / ((double)t / 1e9);
+		free(a);
+		free(b);
+		_exit(0);
+	}
+	reap(pid, -1);
+	v = *sh;
+	munmap(sh, sizeof(double));
+	return v;
+}
+
+static void
+record_lat(struct bench_result *x, const struct outcome *out)
+{
+	x->maxmsg = out->maxmsg;
+	x->p50[x->nlat] = bench_hist_quantile(&out->hist, 0.50) / 1e3;
+	x->p99[x->nlat] = bench_hist_quantile(&out->hist, 0.99) / 1e3;
+	x->p999[x->nlat] = bench_hist_quantile(&out->hist, 0.999) / 1e3;
+	x->max[x->nlat] = out->hist.max / 1e3;
+	x->setup[x->nlat++] = out->setup_ns / 1e3;
+}
+
+static void
+record_slat(struct bench_result *x, int s, const struct outcome *out)
+{
+	static const double q[4] = { 0.50, 0.99, 0.999, 1.0 };
+
+	for (int k = 0; k < 4; k++)
+		x->slat[s][k][x->nslat[s]] =
+			bench_hist_quantile(&out->hist, q[k]) / 1e3;
+	x->nslat[s]++;
+}
+
+static void
+latency_pass(struct bench_result *res, int n, int rep, int reps)
+{
+	struct job j = { JOB_LAT,	 64,	       0,
+			 opts->rounds,	 opts->warmup, opts->rate,
+			 opts->duration, 120 };
+	struct outcome out;
+	char note[200];
+
+	for (int i = 0; i < n; i++) {
+		struct bench_result *x = &res[i];
+		int rc;
+
+		progress("round trips", rep, reps, i, n, x->row->name);
+		if (x->state != BR_OK)
+			continue;
+		rc = run_pair(x->row, &j, &out, note, sizeof(note));
+		if (rc < 0) {
+			fail_row(x, rc, note);
+			continue;
+		}
+		record_lat(x, &out);
+		for (int s = 0; s < opts->nsizes; s++)
+			if (opts->sizes[s] == 64 && bench_sized_rtt(x->row))
+				record_slat(x, s, &out);
+	}
+}
+
+/* The ring's round trip at each size: short runs (a 1 MiB round trip
+ * copies 2 MiB), as many as the stream budget allows. */
+static void
+sized_pass(struct bench_result *res, int n, int rep, int reps)
+{
+	struct outcome out;
+	char note[200];
+
+	for (int s = 0; s < opts->nsizes; s++)
+		for (int i = 0; i < n; i++) {
+			struct bench_result *x = &res[i];
+			size_t size = opts->sizes[s];
+			int rounds =
+				(int)clampl((long)(opts->stream_bytes / size),
+					    100, opts->rounds);
+			struct job j = { JOB_LAT,
+					 size,
+					 0,
+					 rounds,
+					 rounds / 10 + 10,
+					 0,
+					 opts->duration,
+					 120 };
+
+			if (x->state != BR_OK || !bench_sized_rtt(x->row) ||
+			    size == 64 || (x->maxmsg && size > x->maxmsg))
+				continue;
+			progress("round trips by size", rep, reps, i, n,
+				 x->row->name);
+			if (run_pair(x->row, &j, &out, note, sizeof(note)) < 0)
+				continue; /* the stream pass says why */
+			record_slat(x, s, &out);
+		}
+}
+
+static void
+stream_pass(struct bench_result *res, int n, int rep, int reps)
+{
+	struct outcome out;
+	char note[200];
+
+	for (int s = 0; s < opts->nsizes; s++)
+		for (int i = 0; i < n; i++) {
+			struct bench_result *x = &res[i];
+			struct job j = { JOB_STREAM,
+					 opts->sizes[s],
+					 stream_count(opts->sizes[s]),
+					 0,
+					 0,
+					 0,
+					 opts->duration,
+					 120 };
+
+			progress("streams", rep, reps, s * n + i,
+				 opts->nsizes * n, x->row->name);
+			if (x->state != BR_OK ||
+			    (x->row->flags & BF_NOPAYLOAD) || x->tnote[s][0])
+				continue;
+			if (x->maxmsg && opts->sizes[s] > x->maxmsg) {
+				snprintf(x->tnote[s], sizeof(x->tnote[s]),
+					 "above its largest message (%zu B)",
+					 x->maxmsg);
+				continue;
+			}
+			if (run_pair(x->row, &j, &out, note, sizeof(note)) <
+			    0) {
+				snprintf(x->tnote[s], sizeof(x->tnote[s]),
+					 "%.70s", note);
+				continue;
+			}
+			x->tput[s][x->ntput[s]++] = out.rate;
+		}
+}
+
+/* Not on a terminal, standard error stays empty: what the rows' processes
+ * and peer libraries (iceoryx logs there) would write goes to /dev/null
+ * while they run. Returns the saved descriptor, or -1. */
+static int
+mute_stderr(void)
+{
+	int saved, nul;
+
+	if (opts->progress)
+		return -1;
+	fflush(stderr);
+	if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	if ((nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
+	    dup2(nul, 2) < 0) {
+		if (nul >= 0)
+			close(nul);
+		close(saved);
+		return -1;
+	}
+	close(nul);
+	return saved;
+}
+
+static void
+unmute_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	dup2(saved, 2);
+	close(saved);
+}
+
+static int
+measure(struct bench_result *res, int n, struct bench_refs *ref)
+{
+	int reps = opts->reps > BENCH_MAX_REPS ? BENCH_MAX_REPS : opts->reps;
+
+	for (int i = 0; i < n; i++)
+		if (disabled(res[i].row, opts->disable)) {
+			res[i].state = BR_SKIPPED;
+			snprintf(res[i].note, sizeof(res[i].note),
+				 "disabled by IKB_DISABLE_PEERS");
+		}
+	for (int rep = 0; rep < reps; rep++) {
+		double bps;
+
+		latency_pass(res, n, rep, reps);
+		sized_pass(res, n, rep, reps);
+		progress("memcpy reference", rep, reps, 0, 1, "1 MiB blocks");
+		bps = memcpy_rate(opts->duration > 0 ? opts->duration : 0.2);
+		if (bps > 0)
+			ref->memcpy_bps[ref->nmemcpy++] = bps;
+		stream_pass(res, n, rep, reps);
+	}
+	progress_done();
+	/* a peer library that fails (its daemon, its pools) is reported in
+	 * the table like a skipped one; only our own rows failing, or a raw
+	 * baseline, makes the run a failure */
+	for (int i = 0; i < n; i++)
+		if (res[i].state == BR_FAILED && res[i].row->kind != BK_PEER)
+			return 1;
+	return 0;
+}
+
+int
 bench_run(const struct bench_opts *o)
 {
 	const struct bench_row *const *t = tables();
+	struct bench_refs ref = { 0 };
 	struct bench_result *res;
-	struct outcome out;
-	int n = 0, failed = 0, reps;
-	char note[200];
+	int n = 0, failed, saved, rc;
 
 	opts = o;
 	coord_pid = getpid();
@@ -601,77 +1022,23 @@ bench_run(const struct bench_opts *o)
 		for (int i = 0; t[k][i].name; i++)
 			if (selected(&t[k][i], o->only))
 				res[n++].row = &t[k][i];
-	reps = o->reps > BENCH_MAX_REPS ? BENCH_MAX_REPS : o->reps;
-	for (int rep = 0; rep < reps; rep++) {
-		progress("round trips", rep, reps);
-		for (int i = 0; i < n; i++) {
-			struct bench_result *x = &res[i];
-			struct job j = { JOB_LAT,   64,	     0,	 o->rounds,
-					 o->warmup, o->rate, 120 };
-			int rc;
-
-			if (x->state != BR_OK)
-				continue;
-			rc = run_pair(x->row, &j, &out, note, sizeof(note));
-			if (rc < 0) {
-				fail_row(x, rc, note);
-				continue;
-			}
-			x->maxmsg = out.maxmsg;
-			x->p50[x->nlat] =
-				bench_hist_quantile(&out.hist, 0.50) / 1e3;
-			x->p99[x->nlat] =
-				bench_hist_quantile(&out.hist, 0.99) / 1e3;
-			x->p999[x->nlat] =
-				bench_hist_quantile(&out.hist, 0.999) / 1e3;
-			x->max[x->nlat] = out.hist.max / 1e3;
-			x->setup[x->nlat++] = out.setup_ns / 1e3;
-		}
-		progress("streams", rep, reps);
-		for (int s = 0; s < o->nsizes; s++)
-			for (int i = 0; i < n; i++) {
-				struct bench_result *x = &res[i];
-				struct job j = { JOB_STREAM,
-						 o->sizes[s],
-						 stream_count(o->sizes[s]),
-						 0,
-						 0,
-						 0,
-						 120 };
-				int rc;
-
-				if (x->state != BR_OK ||
-				    (x->row->flags & BF_NOPAYLOAD) ||
-				    x->tnote[s][0])
-					continue;
-				if (x->maxmsg && o->sizes[s] > x->maxmsg) {
-					snprintf(x->tnote[s],
-						 sizeof(x->tnote[s]),
-						 "above its largest message "
-						 "(%zu B)",
-						 x->maxmsg);
-					continue;
-				}
-				rc = run_pair(x->row, &j, &out, note,
-					      sizeof(note));
-				if (rc < 0) {
-					snprintf(x->tnote[s],
-						 sizeof(x->tnote[s]), "%.70s",
-						 note);
-					continue;
-				}
-				x->tput[s][x->ntput[s]++] = out.rate;
-			}
+	saved = mute_stderr();
+	failed = measure(res, n, &ref);
+	unmute_stderr(saved);
+	bench_report(stdout, o, res, n, &ref);
+	fflush(stdout);
+	if (o->dat_dir && (rc = bench_report_dat(o, res, n)) < 0) {
+		fprintf(stderr, "ipckit bench: --dat %s: %s\n", o->dat_dir,
+			ik_strerror(rc));
+		failed = 1;
 	}
-	/* a peer library that fails (its daemon, its pools) is reported in
-	 * the table like a skipped one; only our own rows failing, or a raw
-	 * baseline, makes the run a failure */
-	for (int i = 0; i < n; i++)
-		failed |= res[i].state == BR_FAILED &&
-			  res[i].row->kind != BK_PEER;
-	bench_report(o, res, n);
-	if (o->dat_dir)
-		bench_report_dat(o, res, n);
+	if (o->plot && (rc = bench_plot(o, res, n)) < 0) {
+		fprintf(stderr, "ipckit bench: --plot %s: %s\n", o->plot,
+			rc == -ENOENT ? "gnuplot not found (scripts/deps.sh "
+					"bench installs gnuplot-nox)"
+				      : ik_strerror(rc));
+		failed = 1;
+	}
 	free(res);
 	return failed;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ipckit/ipckit.h>
 
@@ -26,27 +27,41 @@
 
 static const char usage[] =
 	"usage: ipckit bench [--quick | --full] [--only LIST] [--cpus A,B]\n"
-	"                    [--reps N] [--rounds N] [--rate N] [--sizes "
-	"LIST]\n"
-	"                    [--json] [--dat DIR] [--quiet]\n"
+	"                    [--duration S] [--reps N] [--rounds N] [--rate "
+	"N]\n"
+	"                    [--sizes LIST] [--json | --csv] [--plot FILE]\n"
+	"                    [--dat DIR]\n"
 	"Measure every IPC mechanism: round-trip latency (p50, p99, p99.9,\n"
 	"max) and one-way throughput by message size, for ipckit's channels,\n"
 	"the raw system calls underneath, synchronization primitives, the\n"
-	"cache-line floor and installed peer libraries (ZeroMQ, nng, "
-	"iceoryx).\n"
+	"cache-line floor, memcpy and installed peer libraries (ZeroMQ, nng,\n"
+	"iceoryx). Progress goes to standard error when it is a terminal.\n"
 	"  --quick        few rounds, one repetition (for tests; figures "
 	"rough)\n"
 	"  --full         more rounds and repetitions (several minutes more)\n"
 	"  --only LIST    rows by mechanism (unix,pmq,...), name, or kind\n"
 	"                 (floor, sync, raw, ours, peer), comma-separated\n"
 	"  --cpus A,B     the two CPUs the processes are pinned to (0,1)\n"
+	"  --duration S   time budget per figure in seconds (e.g. 0.2): round\n"
+	"                 trips and stream lengths follow from a calibration\n"
 	"  --reps N       repetitions per figure, median shown (default 3)\n"
 	"  --rounds N     round trips per repetition (default 10000)\n"
 	"  --rate N       open loop: N round trips per second, latency from\n"
 	"                 the intended send time\n"
 	"  --sizes LIST   throughput sizes (default 64,4K,64K,1M)\n"
-	"  --json         every figure as one JSON object\n"
-	"  --dat DIR      also write gnuplot data files into DIR\n";
+	"  --json         every figure as JSON (schema in ipckit(1))\n"
+	"  --csv          every figure as CSV, one line per row and size\n"
+	"  --plot FILE    draw FILE.svg or FILE.png with gnuplot\n"
+	"  --dat DIR      also write gnuplot data files into DIR\n"
+	"IKB_DISABLE_PEERS=zeromq,nng,... skips those peers (reported).\n";
+
+static int
+has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+
+	return n > k && strcmp(s + n - k, suf) == 0;
+}
 
 static int
 parse_sizes(struct bench_opts *o, const char *s)
@@ -83,6 +98,9 @@ run(int argc, char **argv)
 		{ "sizes", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dat", required_argument, NULL, 'd' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "csv", no_argument, NULL, 'C' },
+		{ "plot", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -97,23 +115,28 @@ run(int argc, char **argv)
 		.stream_bytes = 32u << 20,
 		.stream_min = 32,
 		.stream_max = 20000,
+		.duration = 0.1,
 	};
 	long long v;
-	int opt, reps = -1, rounds = -1;
+	int opt, reps = -1, rounds = -1, quiet = 0;
+	double duration = 0;
+	char *end;
 	cpu_set_t set;
 
-	while ((opt = getopt_long(argc, argv, "qFo:c:r:n:R:s:jd:Qh", lo,
+	while ((opt = getopt_long(argc, argv, "qFo:c:r:n:R:s:jd:D:Cp:Qh", lo,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			o.reps = 1, o.rounds = 500, o.warmup = 50;
 			o.stream_bytes = 256u << 10;
 			o.stream_min = 4, o.stream_max = 200;
+			o.duration = 0.02;
 			break;
 		case 'F':
 			o.reps = 5, o.rounds = 50000, o.warmup = 2000;
 			o.stream_bytes = 256u << 20;
 			o.stream_min = 128, o.stream_max = 200000;
+			o.duration = 0.5;
 			break;
 		case 'o':
 			o.only = optarg;
@@ -155,8 +178,23 @@ run(int argc, char **argv)
 		case 'd':
 			o.dat_dir = optarg;
 			break;
-		case 'Q':
-			o.quiet = 1;
+		case 'Q': /* kept for scripts: not a terminal is quiet anyway */
+			quiet = 1;
+			break;
+		case 'D':
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !(duration >= 0.001 && duration <= 600))
+				ik_cmd_usage(
+					"bench",
+					"--duration: 0.001 to 600 seconds");
+			break;
+		case 'C':
+			o.csv = 1;
+			break;
+		case 'p':
+			o.plot = optarg;
 			break;
 		case 'h':
 			printf("%s", usage);
@@ -168,6 +206,30 @@ run(int argc, char **argv)
 	}
 	if (optind < argc)
 		ik_cmd_usage("bench", "unexpected argument '%s'", argv[optind]);
+	if (o.json && o.csv)
+		ik_cmd_usage("bench", "--json or --csv, not both");
+	if (o.plot && !has_suffix(o.plot, ".svg") &&
+	    !has_suffix(o.plot, ".png"))
+		ik_cmd_usage("bench", "--plot wants FILE.svg or FILE.png");
+	/* before minutes of measuring, not after */
+	if (o.plot && !bench_have_gnuplot())
+		ik_cmd_fail("bench",
+			    "--plot: gnuplot not found (scripts/deps.sh bench "
+			    "installs gnuplot-nox)");
+	/* a time budget per figure by default, so that the run's length does
+	 * not depend on how loaded the machine is; --rounds asks for counts */
+	if (duration > 0 && rounds > 0)
+		ik_cmd_usage("bench", "--duration or --rounds, not both");
+	if (duration > 0)
+		o.duration = duration;
+	if (rounds > 0)
+		o.duration = 0;
+	/* the budget is calibrated on the warm-up: a short one, as a loaded
+	 * machine can make every round trip cost a scheduling delay */
+	if (o.duration > 0)
+		o.warmup = o.warmup < 10 ? 10 : o.warmup > 200 ? 200 : o.warmup;
+	o.progress = !quiet && isatty(2);
+	o.disable = getenv("IKB_DISABLE_PEERS");
 	if (reps > 0)
 		o.reps = reps;
 	if (rounds > 0)
@@ -176,7 +238,7 @@ run(int argc, char **argv)
 	    !CPU_ISSET(o.cpu[0], &set) || !CPU_ISSET(o.cpu[1], &set))
 		ik_cmd_fail("bench", "cannot run on CPUs %d,%d (see --cpus)",
 			    o.cpu[0], o.cpu[1]);
-	if (o.cpu[0] == o.cpu[1] && !o.quiet)
+	if (o.cpu[0] == o.cpu[1] && o.progress)
 		fprintf(stderr,
 			"ipckit bench: note: both sides on CPU %d: "
 			"spinning rows will crawl\n",

@@ -5,7 +5,7 @@
 set -eu
 
 build="cmake ninja-build gcc clang pkg-config make scdoc"
-test="libcmocka-dev socat netcat-openbsd util-linux procps psmisc python3 libclang-rt-14-dev tmux time python3-redis redis-tools redis-server clang-tidy cppcheck valgrind iproute2"
+test="libcmocka-dev socat netcat-openbsd util-linux procps psmisc python3 libclang-rt-14-dev tmux time python3-redis redis-tools redis-server clang-tidy cppcheck valgrind iproute2 gnuplot-nox"
 bench="gnuplot-nox libzmq3-dev libnng-dev iceoryx libiceoryx-binding-c-dev redis-tools redis-server parallel"
 
 want=""
