@@ -62,6 +62,9 @@ chan_open(const struct bench_row *r, struct bench_end *e)
 
 	if ((e->st = c) == NULL)
 		return -ENOMEM;
+	/* as an application that ignores SIGPIPE would (the raw rows too) */
+	if ((rc = ik_sig_ignore_sigpipe()) < 0)
+		return rc;
 	if (e->side == 0) {
 		if ((rc = chan_addr(r->arg, "ca", addr, sizeof(addr))) < 0)
 			return rc;
@@ -139,7 +142,9 @@ static int
 chan_recv(struct bench_end *e, void *buf, size_t len)
 {
 	struct cside *c = e->st;
-	int lossy = (ik_chan_caps(c->in) & IK_CHAN_DGRAM) != 0;
+	/* bounded where the raw row is (udp: SO_RCVTIMEO), blocking where
+	 * it blocks (unixgram is reliable: raw waits forever too) */
+	int lossy = ik_chan_scheme(c->in) == IK_SCHEME_UDP;
 	ssize_t n = ik_chan_recv(c->in, buf, len, lossy ? e->timeout_ms : -1);
 
 	return n < 0 ? (int)n : (size_t)n == len ? 0 : -EBADMSG;
@@ -200,7 +205,7 @@ static int
 ikpipe_open(const struct bench_row *r, struct bench_end *e)
 {
 	(void)r, (void)e;
-	return 0;
+	return ik_sig_ignore_sigpipe();
 }
 
 static int

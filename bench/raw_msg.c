@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
@@ -30,10 +31,26 @@ struct mside {
 	char qname[64];
 };
 
+/*
+ * SIGPIPE ignored, as in the ik_chan rows (ik_sig_ignore_sigpipe): a
+ * vanished peer is EPIPE on both sides of the comparison.
+ */
+static int
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
+}
+
 static struct mside *
 mside_new(struct bench_end *e)
 {
-	struct mside *m = calloc(1, sizeof(*m));
+	/* NULL (reported as -ENOMEM) also if SIGPIPE cannot be ignored */
+	struct mside *m = ignore_sigpipe() == 0 ? calloc(1, sizeof(*m)) : NULL;
 
 	if (m) {
 		m->fd = m->lfd = m->qin = m->qout = -1;

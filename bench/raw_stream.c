@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,26 @@ struct sfd {
 	char path[108]; /* created by this side: removed on close */
 };
 
+/*
+ * SIGPIPE ignored, as in the ik_chan rows (ik_sig_ignore_sigpipe): a
+ * vanished peer is EPIPE on both sides of the comparison.
+ */
+static int
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
+}
+
 static struct sfd *
 sfd_new(struct bench_end *e)
 {
-	struct sfd *s = malloc(sizeof(*s));
+	/* NULL (reported as -ENOMEM) also if SIGPIPE cannot be ignored */
+	struct sfd *s = ignore_sigpipe() == 0 ? malloc(sizeof(*s)) : NULL;
 
 	if (s) {
 		s->rfd = s->wfd = s->lfd = -1;

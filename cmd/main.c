@@ -69,6 +69,11 @@ main(int argc, char **argv)
 	const struct ik_cmd *c;
 	int opt;
 
+	/* a vanished reader is an EPIPE each command already handles; this
+	 * also spares the library its per-write SIGPIPE guard (ik_sig(3)).
+	 * On failure the guard simply stays. */
+	(void)ik_sig_ignore_sigpipe();
+
 	/* stop at the first non-option: the rest belongs to the subcommand */
 	while ((opt = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (opt) {

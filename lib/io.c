@@ -15,6 +15,8 @@
 
 #include "internal/io.h"
 
+atomic_bool ik__sigpipe_ignored;
+
 int
 ik__wait_fd(int fd, short events, const struct ik__deadline *d)
 {
@@ -93,6 +95,12 @@ ik__sigpipe_block(struct ik__sigpipe *g)
 {
 	sigset_t set, pending;
 
+	/* relaxed: the flag only goes from false to true, after the
+	 * disposition changed; a stale false costs two calls, nothing more */
+	if (atomic_load_explicit(&ik__sigpipe_ignored, memory_order_relaxed)) {
+		g->blocked = false;
+		return;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	g->blocked = pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0;

@@ -128,6 +128,18 @@ ik_sig_restore(int sig, const struct sigaction *old)
 }
 
 int
+ik_sig_ignore_sigpipe(void)
+{
+	int r = set_disposition(SIGPIPE, SIG_IGN, NULL);
+
+	/* the flag only after the disposition: a write that sees it set can
+	 * no longer be killed */
+	if (r == 0)
+		atomic_store(&ik__sigpipe_ignored, true);
+	return r;
+}
+
+int
 ik_sig_makeset(sigset_t *set, ...)
 {
 	sigset_t s;

@@ -53,6 +53,19 @@ int ik_sig_default(int sig, struct sigaction *old);
 int ik_sig_restore(int sig, const struct sigaction *old);
 
 /*
+ * Opt in, once, for the whole process: set SIGPIPE to SIG_IGN and let
+ * ipckit rely on it. Writes to a pipe or FIFO whose reader is gone then
+ * fail with -EPIPE by themselves, and the library stops guarding each write
+ * (two system calls per write: blocking SIGPIPE around it, consuming the
+ * one raised). Call it early, as an application that ignores SIGPIPE
+ * anyway would; never set SIGPIPE back to SIG_DFL afterwards (a handler is
+ * harmless): a write to a closed pipe would kill the process. Inherited
+ * across fork; exec keeps SIG_IGN (ik_spawn resets it for its children).
+ * Returns 0, or a negative errno (nothing changed). Idempotent.
+ */
+int ik_sig_ignore_sigpipe(void);
+
+/*
  * *set = { the signals given, ended by 0 }. Returns 0, or -EINVAL if one is
  * not a signal number (set untouched).
  */

@@ -8,12 +8,15 @@
  * SIGPIPE it raised is consumed with sigtimedwait before the old mask is
  * restored (unless one was pending before: that one is the caller's). Only the
  * calling thread's mask is touched, and only for the duration of the call,
- * so the process's disposition stays the caller's business.
+ * so the process's disposition stays the caller's business. An application
+ * that opted in with ik_sig_ignore_sigpipe (SIGPIPE is SIG_IGN for good) is
+ * spared those two system calls per write.
  */
 #ifndef IK_INTERNAL_IO_H
 #define IK_INTERNAL_IO_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -58,6 +61,12 @@ ssize_t ik__write_full(int fd, const void *buf, size_t len, int flags,
  */
 ssize_t ik__writev_full(int fd, const struct iovec *iov, int iovcnt, int flags,
 			const struct ik__deadline *d, size_t *put);
+
+/*
+ * Set by ik_sig_ignore_sigpipe once SIGPIPE is SIG_IGN for good: writes then
+ * go straight out, as the kernel turns a SIGPIPE into nothing but EPIPE.
+ */
+extern atomic_bool ik__sigpipe_ignored;
 
 /* Scoped SIGPIPE suppression for one thread; see the comment above. */
 struct ik__sigpipe {

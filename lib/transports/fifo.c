@@ -99,6 +99,14 @@ fifo_listen(struct ik_chan *c, char *err, size_t errlen)
 	}
 	if (r < 0)
 		goto fail;
+	/* framed: the listener is the FIFO's only reader, so a read after
+	 * POLLIN never blocks, and a blocking read lets a receive with no
+	 * deadline be one read(), as a plain FIFO reader's (non-blocking it
+	 * took read, EAGAIN, poll, read) */
+	if (!p->raw && (r = ik__set_nonblock(ik_fifo_fd(p->f), false)) < 0) {
+		ik_fifo_close(p->f);
+		goto fail;
+	}
 	c->caps |= IK_CHAN_RECV;
 	ik__frame_init(&p->fr, ik_fifo_fd(p->f), 0, c->maxmsg);
 	c->priv = p;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <ipckit/error.h>
 #include <ipckit/sock.h>
@@ -38,6 +39,9 @@ struct sockchan {
 	 * received whole here (one system call) and kept if it does not fit */
 	unsigned char *stage;
 	ssize_t staged; /* length of a kept message, or -1 */
+	/* datagrams: the SO_RCVTIMEO last set on the socket, in ms (0: none)
+	 * so that a timed receive is one blocking recvmsg (see dgram_timed) */
+	int rcvtimeo_ms;
 };
 
 /* What the address asks for, read once by listen and dial. */
@@ -378,14 +382,85 @@ ik__sockchan_send(struct ik_chan *c, const void *buf, size_t len,
 	return gone(ik_sock_send(p->s, buf, len, timeout_ms));
 }
 
+/* SO_RCVTIMEO to ms (0: none), only when it differs from what is set. */
+static int
+set_rcvtimeo(struct sockchan *p, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+
+	if (p->rcvtimeo_ms == ms)
+		return 0;
+	if (setsockopt(ik_sock_fd(p->s), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)) < 0)
+		return -errno;
+	p->rcvtimeo_ms = ms;
+	return 0;
+}
+
+/*
+ * A datagram with a deadline, in one system call: the kernel's own receive
+ * timeout (set once while callers keep passing the same timeout) with a
+ * blocking recvmsg, where polling took two calls (trying first, three).
+ * The kernel rounds the timeout up to its tick, so it never ends early.
+ * Returns the length, -ETIMEDOUT, a negative errno, or -EINTR for "not
+ * done" (a signal cut the wait, or the option could not be set): the caller
+ * goes on the polling way with what is left of d.
+ */
+static ssize_t
+dgram_timed(struct sockchan *p, void *buf, size_t cap, int timeout_ms,
+	    const struct ik__deadline *d)
+{
+	struct iovec iov = { buf, cap };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ik_sock_addr a = { .kind = p->kind };
+	ssize_t n;
+
+	if (set_rcvtimeo(p, timeout_ms) < 0)
+		return -EINTR; /* polling still works */
+	if (p->listener) {
+		m.msg_name = &a.ss;
+		m.msg_namelen = sizeof(a.ss);
+	}
+	n = recvmsg(ik_sock_fd(p->s), &m, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return ik__deadline_expired(d) ? -ETIMEDOUT : -EINTR;
+		return errno == EINTR ? -EINTR : gone(-errno);
+	}
+	if ((m.msg_flags & MSG_TRUNC) || (size_t)n > cap)
+		return -EMSGSIZE; /* as ik_sock_recv: the kernel dropped it */
+	if (p->listener) {
+		a.len = m.msg_namelen;
+		p->peer = a;
+		p->have_peer = true;
+	}
+	return n;
+}
+
 /* Receive one message into buf (cap bytes), as the socket kind wants. */
 static ssize_t
 recv_one(struct sockchan *p, void *buf, size_t cap, int timeout_ms)
 {
 	struct ik_sock_addr from;
 	struct ik_sock_cred cr;
+	struct ik__deadline d;
 	ssize_t n;
 
+	if (sock_type(p->kind) == SOCK_DGRAM && timeout_ms > 0) {
+		ik__deadline_init(&d, timeout_ms);
+		n = dgram_timed(p, buf, cap, timeout_ms, &d);
+		if (n != -EINTR)
+			return n;
+		timeout_ms = ik__deadline_left_ms(&d);
+		if (timeout_ms == 0)
+			return -ETIMEDOUT;
+	} else if (sock_type(p->kind) == SOCK_DGRAM && timeout_ms < 0 &&
+		   p->rcvtimeo_ms != 0) {
+		/* no deadline: a blocking call without the kernel's timeout
+		 * (if this fails, an expiry is EAGAIN and ik_sock polls) */
+		set_rcvtimeo(p, 0);
+	}
 	if (sock_type(p->kind) == SOCK_SEQPACKET) {
 		n = ik_sock_recv_cred(p->s, buf, cap, &cr, timeout_ms);
 		/* no credentials: not a message, the end of the connection */
