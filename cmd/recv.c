@@ -6,9 +6,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <ipckit/ipckit.h>
 
@@ -125,6 +128,59 @@ print_msg(enum format fmt, enum ik_scheme sch, unsigned char *buf, size_t len,
 	}
 }
 
+/*
+ * Has the reader of our standard output gone? A pipe's write end polls
+ * POLLERR once its last reader closed, a socket POLLHUP; a file or a
+ * terminal never does. Asked before each receive, so `recv | head -1`
+ * leaves the next messages in the channel instead of losing one.
+ */
+static int
+stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+#define GONE (-100000) /* not an errno: stdout's reader left */
+#define WATCH_MS 100
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * ik_cc_recv in steps of WATCH_MS, looking at our standard output between
+ * them: a reader that left (| head -1) ends us before we take a message
+ * off the channel that could no longer be written anywhere. Only one that
+ * arrives within a step of the reader leaving is taken, and reported.
+ */
+static ssize_t
+recv_watching_stdout(struct ik_chan *c, void *buf, size_t cap,
+		     struct ik_chan_meta *meta, int timeout_ms)
+{
+	int64_t end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = end < 0 ? WATCH_MS : end - now_ms();
+		ssize_t n;
+
+		if (stdout_gone())
+			return GONE;
+		if (left < 0)
+			left = 0;
+		n = ik_cc_recv(c, buf, cap, meta,
+			       (int)(left < WATCH_MS ? left : WATCH_MS));
+		if (n != -ETIMEDOUT || (end >= 0 && now_ms() >= end))
+			return n;
+	}
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -212,7 +268,11 @@ run(int argc, char **argv)
 
 	while (want == 0 || got < want) {
 		struct ik_chan_meta meta = { 0 };
-		ssize_t n = ik_cc_recv(c, buf, cap, &meta, timeout_ms);
+		ssize_t n;
+
+		n = recv_watching_stdout(c, buf, cap, &meta, timeout_ms);
+		if (n == GONE)
+			break;
 
 		if (n == -EPIPE || (n == 0 && (caps & IK_CHAN_RAW)))
 			break; /* the end of the stream */
@@ -240,8 +300,16 @@ run(int argc, char **argv)
 		}
 		print_msg(fmt, ik_chan_scheme(c), buf, (size_t)n, &meta);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
+			int e = errno;
+
 			free(buf);
-			ik_cc_fail(CMD, "standard output: %s", strerror(errno));
+			/* say so: this message left the channel for nowhere */
+			if (e == EPIPE)
+				ik_cc_fail(CMD,
+					   "standard output closed: message "
+					   "%llu received but not written",
+					   got + 1);
+			ik_cc_fail(CMD, "standard output: %s", strerror(e));
 		}
 		got++;
 	}

@@ -203,4 +203,23 @@ wait_for listening r
 printf '\377\377\377\377garbage' | timeout "$IKT_T" "$ik" send --raw "unix:$d/u"
 finish r 1
 grep -q "malformed frame" "$d/r.err" || fail "bad frame: $(cat "$d/r.err")"
+# a reader that leaves (| head -1) ends recv quietly, status 0, and the
+# messages sent after that stay in the queue (none taken for nowhere)
+qid=$(ipcmk -Q -p 0600 | sed 's/[^0-9]//g')
+[ -n "$qid" ] || fail "ipcmk -Q failed"
+trap 'set +e; ipcrm -q "$qid" 2>/dev/null; ikt_term_all' EXIT INT TERM
+qkey=$(awk -v id="$qid" '$2 == id { print $1 }' /proc/sysvipc/msg)
+qkey=$(printf '0x%x' $((qkey & 0xffffffff)))
+( timeout "$IKT_T" "$ik" recv "svmq:$qkey" 2>"$d/gone.err"; echo $? >"$d/gone.st" ) |
+	(read -r first; echo "$first" >"$d/gone.first") &
+gone=$!
+expect_status 0 "$ik" send "svmq:$qkey" first
+wait "$gone"
+[ "$(cat "$d/gone.first")" = first ] || fail "first line: $(cat "$d/gone.first")"
+[ "$(cat "$d/gone.st")" = 0 ] || fail "recv after its reader left: status $(cat "$d/gone.st"): $(cat "$d/gone.err")"
+expect_status 0 "$ik" send "svmq:$qkey" second third
+[ "$(timeout "$IKT_T" "$ik" recv -n 2 "svmq:$qkey" | tr '\n' ,)" = "second,third," ] ||
+	fail "messages after the reader left were lost"
+ipcrm -q "$qid"
+qid=
 echo "send/recv ok"
