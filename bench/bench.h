@@ -176,12 +176,17 @@ struct bench_result {
 };
 enum { BR_OK, BR_SKIPPED, BR_FAILED };
 
-/* What the run measured besides the rows: the memcpy reference. */
+/* What the run measured besides the rows: the memcpy reference and the
+ * cost of one clock read (each timed round trip includes one). */
 struct bench_refs {
-	int nmemcpy;
+	int nmemcpy, nclock;
 	double memcpy_bps[BENCH_MAX_REPS]; /* one core, 1 MiB blocks */
+	double clock_ns[BENCH_MAX_REPS];   /* clock_gettime, ns a call */
 };
 #define BENCH_MEMCPY_BLOCK (1u << 20)
+/* ... copied into successive slots of a buffer this large (larger than L2,
+ * as the ring's data is): the destination is not hot when a copy begins */
+#define BENCH_MEMCPY_SPAN (16u << 20)
 
 /* Rows whose round trip is also measured at every size of --sizes (the
  * ring, copying and zero-copy: the second should stay flat). */
