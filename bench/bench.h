@@ -130,6 +130,8 @@ int bench_check(const void *buf, size_t len, uint64_t seq);
  * round trips) of the pair being prepared, so a row can size its objects
  * to the job (the ring's capacity). */
 void bench_job(size_t *size, int *stream);
+/* What one clock read adds to an interval between two reads, in ns. */
+int64_t bench_clock_ns(void);
 
 /* ---- the run --------------------------------------------------------------
  */

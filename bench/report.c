@@ -393,8 +393,8 @@ main_table(const struct bench_opts *o, struct bench_result *res, int n,
 	}
 	if (ref->nclock > 0)
 		fprintf(out,
-			"Clock: one read costs %.0f ns; each round trip is "
-			"timed by one read (chained), so includes it once.\n",
+			"Clock: one read costs %.0f ns; round trips are timed "
+			"by one read each (chained), net of that cost.\n",
 			bench_med(ref->clock_ns, ref->nclock));
 	for (int i = 0; i < n; i++)
 		if (res[i].state != BR_OK)
