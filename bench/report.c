@@ -426,7 +426,8 @@ sized_table(const struct bench_opts *o, struct bench_result *res, int n)
 		return;
 	fprintf(out,
 		"\nRing round trip by message size, p50 (zero-copy should "
-		"stay flat; the copying ring copies the message twice)\n"
+		"stay flat; a copying round trip is four copies: into and "
+		"out of each ring)\n"
 		"%-28s",
 		"row");
 	for (int s = 0; s < o->nsizes; s++) {

@@ -4,8 +4,7 @@
  * bucket edges), the median and spread of repetitions, and how the report
  * orders rows, picks each row's baseline and splits a row into one cell
  * per size (what --json and --csv print), and the streams' payload fill
- * and check. Pure computation: no IPC, so no
- * second process.
+ * and check. Pure computation: no IPC, so no second process.
  */
 #include <math.h>
 #include <stdlib.h>
