@@ -50,15 +50,16 @@ enum bench_kind {
 
 /* One process's end of a measured pair. */
 struct bench_end {
-	int side;	/* 0: A (measures, sends first), 1: B (answers) */
-	int ctl_tx;	/* control pipe to the other side */
-	int ctl_rx;	/* control pipe from the other side */
-	void *shared;	/* what prepare made, inherited through fork */
-	void *st;	/* per-process state, the row's own */
-	size_t maxmsg;	/* set by open: largest message (0: unlimited) */
-	int timeout_ms; /* bound for receives in lossy rows */
-	int stream;	/* one-way stream: payload bytes all equal fill */
-	unsigned char fill;
+	int side;	    /* 0: A (measures, sends first), 1: B (answers) */
+	int ctl_tx;	    /* control pipe to the other side */
+	int ctl_rx;	    /* control pipe from the other side */
+	void *shared;	    /* what prepare made, inherited through fork */
+	void *st;	    /* per-process state, the row's own */
+	size_t maxmsg;	    /* set by open: largest message (0: unlimited) */
+	int timeout_ms;	    /* bound for receives in lossy rows */
+	int stream;	    /* one-way stream: bench_fill(seq) payloads */
+	uint64_t seq;	    /* stream: the message's sequence number */
+	unsigned char fill; /* stream: a byte per message (older rows) */
 	long bad;	/* zero-copy rows count mismatches they saw in place */
 	char note[160]; /* why open failed, for the report */
 };
@@ -119,6 +120,19 @@ bench_relax(void)
 #endif
 }
 
+/* The payload of streams: bench_fill writes len bytes for message seq (its
+ * number in the first word, a pattern of it after); bench_check says 1 if
+ * buf holds exactly that. Both word-wise, vectorised, no early exit. */
+void bench_fill(void *buf, size_t len, uint64_t seq);
+int bench_check(const void *buf, size_t len, uint64_t seq);
+
+/* For prepare hooks: the message size and mode (1: one-way stream, 0:
+ * round trips) of the pair being prepared, so a row can size its objects
+ * to the job (the ring's capacity). */
+void bench_job(size_t *size, int *stream);
+/* What one clock read adds to an interval between two reads, in ns. */
+int64_t bench_clock_ns(void);
+
 /* ---- the run --------------------------------------------------------------
  */
 
@@ -164,12 +178,17 @@ struct bench_result {
 };
 enum { BR_OK, BR_SKIPPED, BR_FAILED };
 
-/* What the run measured besides the rows: the memcpy reference. */
+/* What the run measured besides the rows: the memcpy reference and the
+ * cost of one clock read (each timed round trip includes one). */
 struct bench_refs {
-	int nmemcpy;
+	int nmemcpy, nclock;
 	double memcpy_bps[BENCH_MAX_REPS]; /* one core, 1 MiB blocks */
+	double clock_ns[BENCH_MAX_REPS];   /* clock_gettime, ns a call */
 };
 #define BENCH_MEMCPY_BLOCK (1u << 20)
+/* ... copied into successive slots of a buffer this large (larger than L2,
+ * as the ring's data is): the destination is not hot when a copy begins */
+#define BENCH_MEMCPY_SPAN (16u << 20)
 
 /* Rows whose round trip is also measured at every size of --sizes (the
  * ring, copying and zero-copy: the second should stay flat). */

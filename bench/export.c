@@ -233,7 +233,7 @@ bench_json(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 	struct bench_probe pr[24];
 	int npr = bench_probe_all(pr, 24), first = 1;
 	struct bench_cell cells[BENCH_MAX_SIZES + 1];
-	char reading[2048];
+	char reading[3072];
 
 	fprintf(f,
 		"{\n  \"schema\": 1,\n  \"config\": {\"cpus\": [%d, %d], "

@@ -391,6 +391,11 @@ main_table(const struct bench_opts *o, struct bench_result *res, int n,
 		fprintf(out, MAIN_FMT, '=', "memcpy, one core (1M blocks)", "-",
 			"-", "-", r, "-", "-", "-");
 	}
+	if (ref->nclock > 0)
+		fprintf(out,
+			"Clock: one read costs %.0f ns; round trips are timed "
+			"by one read each (chained), net of that cost.\n",
+			bench_med(ref->clock_ns, ref->nclock));
 	for (int i = 0; i < n; i++)
 		if (res[i].state != BR_OK)
 			fprintf(out, "%c %-26s %s: %.100s\n", mark(res[i].row),
@@ -421,7 +426,8 @@ sized_table(const struct bench_opts *o, struct bench_result *res, int n)
 		return;
 	fprintf(out,
 		"\nRing round trip by message size, p50 (zero-copy should "
-		"stay flat; the copying ring copies the message twice)\n"
+		"stay flat; a copying round trip is four copies: into and "
+		"out of each ring)\n"
 		"%-28s",
 		"row");
 	for (int s = 0; s < o->nsizes; s++) {
@@ -525,6 +531,8 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 	int idx[256], k = bench_order(res, n, idx, 256), nr = 0, first = -1;
 	struct bench_result *ring = row_of(res, n, "ring", BK_OURS),
 			    *floor = row_of(res, n, "floor", BK_FLOOR),
+			    *floor2 = row_of(res, n, "floor-2line", BK_FLOOR),
+			    *floordir = row_of(res, n, "floor-dir", BK_FLOOR),
 			    *pipe = row_of(res, n, "pipe", BK_RAW),
 			    *fastpeer = NULL, *fastours = NULL, *worst = NULL;
 	double lo = 0, hi = 0, r;
@@ -592,6 +600,15 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 		    " ipckit over its raw system calls: %.2fx to %.2fx round "
 		    "trip p50 across %d rows (most: %s).",
 		    lo, hi, nr, worst->row->name);
+	if (ring && floor2 && floordir)
+		add(buf, len,
+		    " Against the floors that move a 64 B message's lines as "
+		    "two one-way rings must (the fair bounds; one line for "
+		    "both directions is not reachable), the spinning ring is "
+		    "%.2fx the two-line floor and %.2fx the floor with a line "
+		    "per direction.",
+		    p50_of(ring) / p50_of(floor2),
+		    p50_of(ring) / p50_of(floordir));
 	if (fastpeer && fastours) {
 		fmt_us(a, sizeof(a), p50_of(fastpeer));
 		add(buf, len,
@@ -606,7 +623,8 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 		fmt_rate(b, sizeof(b), m);
 		add(buf, len,
 		    " At 1 MiB the copying ring moves %s, %.2fx one core's "
-		    "memcpy (%s; target >= 0.5x).",
+		    "memcpy of 1 MiB blocks through 16 MiB (%s; target >= "
+		    "0.5x).",
 		    a, tput_at(o, ring, 1u << 20) / m, b);
 	}
 	read_ring_sizes(buf, len, o, row_of(res, n, "ring-zc", BK_OURS),
@@ -654,7 +672,7 @@ bench_report(FILE *f, const struct bench_opts *o, struct bench_result *res,
 	     int n, const struct bench_refs *ref)
 {
 	struct bench_probe pr[24];
-	char reading[2048];
+	char reading[3072];
 	int npr;
 
 	out = f;

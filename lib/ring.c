@@ -894,6 +894,17 @@ ik_ring_attach(ik_ring *r, int roles)
 			goto busy;
 		done |= 1 << i;
 	}
+	/*
+	 * Map the whole segment into this process's page tables now. Pages
+	 * mapped before fork are not inherited (a shared mapping's entries
+	 * are refilled by faults), so without this the first lap of the ring
+	 * takes a fault on every page it reaches, in each process: at 4 KiB
+	 * a message that is one or two per message, several microseconds
+	 * each in a VM. Only advice: an old kernel (EINVAL) or a segment
+	 * truncated under us still works, it just faults as it goes.
+	 */
+	if (r->roles == 0)
+		(void)madvise(r->shm, r->map_len, MADV_POPULATE_WRITE);
 	r->roles |= (unsigned)roles;
 	r->owner = getpid();
 	/* open the peer's pidfd now, while it is most likely alive */

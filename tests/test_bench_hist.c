@@ -3,10 +3,11 @@
  * percentiles against known data (constant, uniform, two-point, values on
  * bucket edges), the median and spread of repetitions, and how the report
  * orders rows, picks each row's baseline and splits a row into one cell
- * per size (what --json and --csv print). Pure computation: no IPC, so no
- * second process.
+ * per size (what --json and --csv print), and the streams' payload fill
+ * and check. Pure computation: no IPC, so no second process.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../bench/bench.h"
@@ -266,6 +267,54 @@ test_order_baseline_cells(void **state)
 	assert_string_equal(c[0].note, "no pmq here");
 }
 
+/*
+ * The streams' payload: every length from 0 to 300 and some odd large ones
+ * round-trip through fill and check; one changed byte anywhere, a message
+ * of another sequence number, or a stale one (previous lap) fails.
+ */
+static void
+test_payload_fill_check(void **state)
+{
+	static const size_t big[] = { 4096, 4099, 65536 + 5, 1u << 20 };
+	unsigned char *b = malloc((1u << 20) + 64);
+
+	(void)state;
+	assert_non_null(b);
+	for (size_t len = 0; len <= 300; len++) {
+		/* misaligned too: records put payloads on 16-byte offsets */
+		unsigned char *p = b + (len % 3) * 5;
+
+		bench_fill(p, len, 1000 + len);
+		assert_true(bench_check(p, len, 1000 + len));
+		if (len == 0)
+			continue;
+		assert_false(bench_check(p, len, 999 + len));
+		for (size_t i = 0; i < len; i++) {
+			p[i] ^= 0x10;
+			if (bench_check(p, len, 1000 + len))
+				fail_msg("len %zu: byte %zu flipped, not seen",
+					 len, i);
+			p[i] ^= 0x10;
+		}
+	}
+	for (size_t k = 0; k < sizeof(big) / sizeof(big[0]); k++) {
+		size_t len = big[k];
+
+		bench_fill(b, len, 7);
+		assert_true(bench_check(b, len, 7));
+		b[len - 1] ^= 1;
+		assert_false(bench_check(b, len, 7));
+		b[len - 1] ^= 1;
+		b[len / 2] ^= 0x80;
+		assert_false(bench_check(b, len, 7));
+		b[len / 2] ^= 0x80;
+		/* the same bytes but another message's number */
+		memcpy(b, &(uint64_t){ 8 }, 8);
+		assert_false(bench_check(b, len, 8));
+	}
+	free(b);
+}
+
 int
 main(void)
 {
@@ -279,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_beyond_range_is_clamped),
 		cmocka_unit_test(test_median_and_spread),
 		cmocka_unit_test(test_order_baseline_cells),
+		cmocka_unit_test(test_payload_fill_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
