@@ -7,7 +7,8 @@
  * it fills, B checks every byte, A's clock stops at B's "done"). Both sides
  * carry an alarm and the coordinator reaps them, so a broken row costs a
  * bounded wait and a note, never a hang. Rows run interleaved, repetition
- * by repetition, so machine drift hits every row alike.
+ * by repetition, each ipckit row next to its baseline and odd repetitions
+ * backwards, so machine drift hits both sides of every ratio alike.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -955,6 +956,52 @@ record_slat(struct bench_result *x, int s, const struct outcome *out)
 	x->nslat[s]++;
 }
 
+/*
+ * The order rows run in: each ipckit row right after its baseline (raw
+ * system calls, floor, futex), so that load changing during a repetition
+ * lands on both sides of a ratio alike; odd repetitions run the order
+ * backwards, so neither side of a pair always goes first.
+ */
+static int *run_order; /* NULL (no memory): the rows' own order */
+
+static void
+make_order(struct bench_result *res, int n)
+{
+	unsigned char *placed = calloc((size_t)n + 1, 1);
+	int k = 0;
+
+	free(run_order);
+	run_order = calloc((size_t)n + 1, sizeof(*run_order));
+	if (placed == NULL || run_order == NULL) {
+		free(run_order);
+		run_order = NULL;
+		free(placed);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (placed[i])
+			continue;
+		run_order[k++] = i;
+		placed[i] = 1;
+		for (int j = i + 1; j < n; j++)
+			if (!placed[j] &&
+			    bench_baseline(res, n, &res[j]) == &res[i]) {
+				run_order[k++] = j;
+				placed[j] = 1;
+			}
+	}
+	free(placed);
+}
+
+/* The k-th row to run in repetition rep. */
+static int
+nth(int k, int n, int rep)
+{
+	int at = rep % 2 ? n - 1 - k : k;
+
+	return run_order != NULL ? run_order[at] : at;
+}
+
 static void
 latency_pass(struct bench_result *res, int n, int rep, int reps)
 {
@@ -964,11 +1011,12 @@ latency_pass(struct bench_result *res, int n, int rep, int reps)
 	struct outcome out;
 	char note[200];
 
-	for (int i = 0; i < n; i++) {
+	for (int k = 0; k < n; k++) {
+		int i = nth(k, n, rep);
 		struct bench_result *x = &res[i];
 		int rc;
 
-		progress("round trips", rep, reps, i, n, x->row->name);
+		progress("round trips", rep, reps, k, n, x->row->name);
 		if (x->state != BR_OK)
 			continue;
 		rc = run_pair(x->row, &j, &out, note, sizeof(note));
@@ -992,7 +1040,8 @@ sized_pass(struct bench_result *res, int n, int rep, int reps)
 	char note[200];
 
 	for (int s = 0; s < opts->nsizes; s++)
-		for (int i = 0; i < n; i++) {
+		for (int k = 0; k < n; k++) {
+			int i = nth(k, n, rep);
 			struct bench_result *x = &res[i];
 			size_t size = opts->sizes[s];
 			int rounds =
@@ -1010,7 +1059,7 @@ sized_pass(struct bench_result *res, int n, int rep, int reps)
 			if (x->state != BR_OK || !bench_sized_rtt(x->row) ||
 			    size == 64 || (x->maxmsg && size > x->maxmsg))
 				continue;
-			progress("round trips by size", rep, reps, i, n,
+			progress("round trips by size", rep, reps, k, n,
 				 x->row->name);
 			if (run_pair(x->row, &j, &out, note, sizeof(note)) < 0)
 				continue; /* the stream pass says why */
@@ -1025,7 +1074,8 @@ stream_pass(struct bench_result *res, int n, int rep, int reps)
 	char note[200];
 
 	for (int s = 0; s < opts->nsizes; s++)
-		for (int i = 0; i < n; i++) {
+		for (int k = 0; k < n; k++) {
+			int i = nth(k, n, rep);
 			struct bench_result *x = &res[i];
 			struct job j = { JOB_STREAM,
 					 opts->sizes[s],
@@ -1036,7 +1086,7 @@ stream_pass(struct bench_result *res, int n, int rep, int reps)
 					 opts->duration,
 					 120 };
 
-			progress("streams", rep, reps, s * n + i,
+			progress("streams", rep, reps, s * n + k,
 				 opts->nsizes * n, x->row->name);
 			if (x->state != BR_OK ||
 			    (x->row->flags & BF_NOPAYLOAD) || x->tnote[s][0])
@@ -1101,6 +1151,7 @@ measure(struct bench_result *res, int n, struct bench_refs *ref)
 			snprintf(res[i].note, sizeof(res[i].note),
 				 "disabled by IKB_DISABLE_PEERS");
 		}
+	make_order(res, n);
 	for (int rep = 0; rep < reps; rep++) {
 		double bps, clk;
 
