@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <sys/un.h>
@@ -29,8 +29,6 @@
 #include <iceoryx_binding_c/subscriber.h>
 
 #include "../bench.h"
-
-extern char **environ;
 
 #define ROUDI_SOCKET "/tmp/roudi" /* where RouDi listens once it is up */
 
@@ -62,11 +60,59 @@ roudi_stale(void)
 	return r == ECONNREFUSED;
 }
 
+/*
+ * Start iox-roudi as our child, its output to /dev/null (its banner would
+ * land in the middle of the report), and bound to our life: a bench killed
+ * before its atexit (SIGKILL, a timeout) must not leave a RouDi that makes
+ * every later run fail with "address in use".
+ */
+static int
+spawn_roudi(char **argv)
+{
+	pid_t parent = getpid();
+	int ok[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(ok, O_CLOEXEC) < 0)
+		return -errno;
+	roudi_pid = fork();
+	if (roudi_pid < 0) {
+		err = -errno;
+		close(ok[0]);
+		close(ok[1]);
+		return err;
+	}
+	if (roudi_pid == 0) {
+		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
+		if (nul >= 0) {
+			dup2(nul, 1);
+			dup2(nul, 2);
+		}
+		execvp(argv[0], argv);
+		err = errno;
+		(void)!write(ok[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(ok[1]);
+	/* the exec closes ok[1]: end of file; a failed exec sends errno */
+	do
+		n = read(ok[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(ok[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(roudi_pid, NULL, 0);
+		return err == ENOENT ? -EPROTONOSUPPORT : -err;
+	}
+	return 0;
+}
+
 static int
 roudi_start(const struct bench_row *r, void **shared)
 {
 	char *argv[] = { "iox-roudi", "-l", "warning", NULL };
-	posix_spawn_file_actions_t fa;
 	struct stat st;
 	int rc;
 
@@ -80,15 +126,10 @@ roudi_start(const struct bench_row *r, void **shared)
 		unlink(ROUDI_SOCKET);
 		unlink(ROUDI_SOCKET ".lock");
 	}
-	/* its banner would land in the middle of the report */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	rc = posix_spawnp(&roudi_pid, "iox-roudi", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
+	rc = spawn_roudi(argv);
+	if (rc < 0) {
 		roudi_pid = -1;
-		return -EPROTONOSUPPORT; /* iox-roudi not installed */
+		return rc;
 	}
 	roudi_owner = getpid();
 	atexit(roudi_stop);
@@ -169,7 +210,7 @@ x_send(struct bench_end *e, void *buf, size_t len)
 		return -ENOMEM;
 	}
 	if (e->stream)
-		memset(p, e->fill, len);
+		bench_fill(p, len, e->seq);
 	else if (len >= 8)
 		memcpy(p, buf, 8);
 	iox_pub_publish_chunk(x->pub, p);
@@ -190,11 +231,7 @@ x_recv(struct bench_end *e, void *buf, size_t len)
 		bench_relax();
 	}
 	if (e->stream) {
-		for (size_t i = 0; i < len; i++)
-			if (p[i] != e->fill) {
-				e->bad++;
-				break;
-			}
+		e->bad += !bench_check(p, len, e->seq);
 	} else if (len >= 8) {
 		memcpy(buf, p, 8);
 	}
