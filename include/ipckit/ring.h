@@ -60,7 +60,10 @@ int ik_ring_unlink(const char *name);
 /*
  * Claim a role (IK_RING_PRODUCER, IK_RING_CONSUMER, or both for two threads
  * of one process). Records this process's pid so the peer can tell when it
- * dies. Returns 0, -EBUSY (role already claimed by someone), -EINVAL.
+ * dies. Maps the whole segment into this process up front
+ * (MADV_POPULATE_WRITE, advice only), so the first lap takes no page
+ * faults: about 1 ms per 4 MiB of ring, work the first lap would do.
+ * Returns 0, -EBUSY (role already claimed by someone), -EINVAL.
  * After fork, a child must not use roles its parent attached.
  */
 int ik_ring_attach(ik_ring *r, int roles);
