@@ -243,7 +243,13 @@ bench_json(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 		o->duration);
 	for (int s = 0; s < o->nsizes; s++)
 		fprintf(f, "%s%zu", s ? ", " : "", o->sizes[s]);
-	fprintf(f, "]},\n  \"results\": [");
+	/* what one clock read costs: round trips are recorded net of it */
+	fprintf(f, "]},\n  \"clock_ns\": ");
+	if (ref->nclock > 0)
+		fprintf(f, "%.1f", bench_med(ref->clock_ns, ref->nclock));
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"results\": [");
 	for (int i = 0; i < n; i++) {
 		int nc = bench_cells(o, &res[i], cells, BENCH_MAX_SIZES + 1);
 

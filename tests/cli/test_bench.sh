@@ -20,6 +20,7 @@ d = json.load(open(sys.argv[1]))
 num = (int, float)
 assert d["schema"] == 1
 assert d["config"]["sizes"] == [64, 4096, 1048576], d["config"]
+assert isinstance(d["clock_ns"], float) and d["clock_ns"] > 0, d["clock_ns"]
 res = d["results"]
 assert isinstance(res, list) and res
 need = {"mechanism": str, "mech": str, "kind": str, "size": int, "state": str}
