@@ -7,8 +7,12 @@
 #   FUZZ_SECONDS  else the time per target (default 60)
 #   FUZZ_JOBS     targets run side by side (default 1); each target is one
 #                 process, so its count is libFuzzer's own, not an estimate
-#   FUZZ_FLAGS    extra libFuzzer flags (default -max_len=10000 -timeout=20)
+#   FUZZ_FLAGS    extra libFuzzer flags (default -max_len=10000 -timeout=60: a hang,
+#                 with room for a SCHED_IDLE process starved a while)
 #   FUZZ_LOGS     where the full logs go (default FUZZ_DIR/logs)
+#   FUZZ_IDLE     1 (default): run the fuzzers SCHED_IDLE (chrt -i 0), so a
+#                 long run takes only CPU time nothing else wants, builds and
+#                 test suites (with their timeouts) included; 0: as started
 # Exit status: non-zero if any target crashed, hung, leaked or fell short.
 set -u
 dir=${1:?usage: fuzz/run.sh FUZZ_DIR [TARGET...]}
@@ -29,9 +33,11 @@ one() {
 	else
 		limit="-max_total_time=${FUZZ_SECONDS:-60}"
 	fi
+	idle=
+	[ "${FUZZ_IDLE:-1}" = 1 ] && command -v chrt >/dev/null && idle="chrt -i 0"
 	start=$(date +%s)
 	# crash-, leak- and timeout- files land next to the log
-	(cd "$logs" && "$dir/$t" $limit ${FUZZ_FLAGS:--max_len=10000 -timeout=20} \
+	(cd "$logs" && $idle "$dir/$t" $limit ${FUZZ_FLAGS:--max_len=10000 -timeout=60} \
 		-print_final_stats=1 "$corpus") >"$log" 2>&1
 	st=$?
 	secs=$(($(date +%s) - start))
