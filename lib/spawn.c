@@ -17,8 +17,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,6 +163,45 @@ fail:
 	return r;
 }
 
+/*
+ * posix_spawnp reports a failed exec as an error only because its vfork
+ * child shares our memory; where vfork runs as a fork (valgrind, qemu-user)
+ * the child would exit 127 instead. So the program is looked for first,
+ * as execvp will (PATH, relative to the child's working directory): only a
+ * "no" is trusted (-ENOENT, or -EACCES when a candidate cannot be run);
+ * the exec itself has the last word on everything else.
+ */
+static int
+find_program(const char *file, int cwdfd)
+{
+	int at = cwdfd >= 0 ? cwdfd : AT_FDCWD;
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+	bool denied = false;
+
+	if (strchr(file, '/') != NULL)
+		return faccessat(at, file, X_OK, AT_EACCESS) < 0 ? -errno : 0;
+	if (path == NULL)
+		path = "/bin:/usr/bin"; /* glibc's default, confstr(_CS_PATH) */
+	for (p = path;; p = end + 1) {
+		int n;
+
+		end = strchrnul(p, ':');
+		/* an empty entry is the working directory */
+		n = end == p ? snprintf(buf, sizeof(buf), "%s", file)
+			     : snprintf(buf, sizeof(buf), "%.*s/%s",
+					(int)(end - p), p, file);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			if (faccessat(at, buf, X_OK, AT_EACCESS) == 0)
+				return 0;
+			denied |= errno == EACCES;
+		}
+		if (*end == '\0')
+			break;
+	}
+	return denied ? -EACCES : -ENOENT;
+}
+
 /* The no-pidfd stand-in: *rd ours, *wr for the child, both close-on-exec,
  * *wr above 3 so that dup2 onto the child's fd 3 is a real copy. */
 static int
@@ -242,6 +284,8 @@ spawn_one(struct ik_proc *out, const char *const argv[],
 	int dfd = -1, r, st;
 
 	proc_init(&p);
+	if ((r = find_program(argv[0], cwdfd)) < 0)
+		return r;
 	for (int i = 0; i < 3; i++) {
 		r = stream_setup(&io[i], i, o->flags, &cfd[i], &pfd[i]);
 		if (r < 0)

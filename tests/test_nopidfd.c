@@ -5,7 +5,9 @@
  * its no-pidfd path on this kernel too. Spawn waits with waitpid and gives
  * a death pipe in p->pidfd (what ik_fanout polls), the loop watches
  * children by SIGCHLD, a ring tells a dead peer from /proc (a zombie is
- * dead), notify signals by pid after checking the start time.
+ * dead), notify signals by pid after checking the start time. And the
+ * other valgrind difference: a program that cannot start is an error
+ * return even where vfork runs as a fork.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +167,53 @@ test_spawn_fds(void **state)
 	assert_int_equal(ik_spawn_wait(&p, IKT_WAIT_MS), 0);
 	assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
 	ik_spawn_close(&p);
+}
+
+/*
+ * Under valgrind vfork runs as a fork, so posix_spawnp cannot report a
+ * failed exec: ik_spawn looks for the program first, as execvp would
+ * (PATH; relative names from the child's working directory).
+ */
+static void
+test_spawn_lookup(void **state)
+{
+	struct ik_spawn_opts o = { .io = { { IK_STDIO_NULL, -1 },
+					   { IK_STDIO_NULL, -1 },
+					   { IK_STDIO_NULL, -1 } } };
+	char dir[256], prog[300];
+	struct ik_proc p;
+	int fd;
+
+	(void)state;
+	p.pid = 12345;
+	assert_int_equal(
+		ik_spawn(&p, (const char *[]){ "ikt-no-such-program", NULL },
+			 &o),
+		-ENOENT);
+	assert_int_equal(p.pid, 12345); /* untouched */
+	ikt_path(dir, sizeof(dir), "bin");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(prog, sizeof(prog), "%s/prog", dir);
+	fd = open(prog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/bin/sh\nexit 4\n", 18), 18);
+	close(fd);
+	/* there, but not executable */
+	assert_int_equal(ik_spawn(&p, (const char *[]){ prog, NULL }, &o),
+			 -EACCES);
+	assert_int_equal(chmod(prog, 0700), 0);
+	/* a relative name is looked for where the child will run */
+	o.cwd = dir;
+	assert_int_equal(ik_spawn(&p, (const char *[]){ "./prog", NULL }, &o),
+			 0);
+	assert_int_equal(ik_spawn_wait(&p, IKT_WAIT_MS), 0);
+	assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 4);
+	ik_spawn_close(&p);
+	o.cwd = NULL;
+	assert_int_equal(ik_spawn(&p, (const char *[]){ "./prog", NULL }, &o),
+			 -ENOENT);
+	unlink(prog);
+	rmdir(dir);
 }
 
 /* ik_fanout polls p->pidfd for the workers' ends: the death pipe. */
@@ -374,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_forced_off),
 		cmocka_unit_test(test_spawn_wait_kill),
 		cmocka_unit_test(test_spawn_fds),
+		cmocka_unit_test(test_spawn_lookup),
 		cmocka_unit_test(test_fanout),
 		cmocka_unit_test(test_loop_child),
 		cmocka_unit_test(test_ring_dead_peer),
