@@ -26,6 +26,9 @@ for arg in "$@"; do
 	if [ -n "$vg" ]; then
 		vgdir=$(cd "$dir" && pwd)/valgrind
 		rm -rf "$vgdir" && mkdir -p "$vgdir"
+		# some commands run as nobody (setpriv, test_notify's EPERM
+		# case): like /tmp, anyone may add a log, only to their own
+		chmod 1777 "$vgdir"
 		start=$(date +%s)
 		IKT_WRAP="${VALGRIND:?VALGRIND: the valgrind command} --log-file=$vgdir/%p.log" \
 			IKT_T=${IKT_T:-600} \
