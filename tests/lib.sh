@@ -32,10 +32,13 @@ if [ -n "${IKT_WRAP:-}" ]; then
 	ikt_wrapdir=$(mktemp -d /tmp/ikt-wrap-$$-XXXXXX)
 	mkdir "$ikt_wrapdir/examples"
 	chmod go+rx "$ikt_wrapdir" "$ikt_wrapdir/examples"
-	# (valgrind writes temp files in TMPDIR, which such a user cannot)
+	# (valgrind writes temp files in TMPDIR, which such a user cannot),
+	# or with another PATH (examples/pipe_exec): the wrapper by full path
+	ikt_w=${IKT_WRAP%% *}
+	ikt_w="$(command -v "$ikt_w" || echo "$ikt_w")${IKT_WRAP#"$ikt_w"}"
 	ikt_wrap() { # REAL STANDIN
 		printf '#!/bin/sh\n[ -w "${TMPDIR:-/tmp}" ] || export TMPDIR=/tmp\nexec %s "%s" "$@"\n' \
-			"$IKT_WRAP" "$1" >"$2"
+			"$ikt_w" "$1" >"$2"
 		chmod go+rx,u+x "$2"
 	}
 	if [ -n "${IKT_IPCKIT:-}" ]; then
