@@ -1,7 +1,8 @@
 # Front door for ipckit. The build itself is CMake (+ Ninja); this file only
 # chains the steps a newcomer needs, each target doing its own set-up:
 #   make test    install missing packages, build, run the suite, then again
-#                under ASan+UBSan, the ring's tests under TSan, and check
+#                under ASan+UBSan, the ring's tests under TSan, the examples'
+#                and the command's tests under valgrind memcheck, and check
 #                that clang builds clean too
 #   make demo    build and run every example program of the seed
 #   make bench   install the peers (ZeroMQ, nng, iceoryx, gnuplot), build, and
@@ -15,7 +16,8 @@
 #   make soak    10 minutes (SOAK_SECONDS) of serve, ring and chat load, RSS
 #                and descriptors sampled into build/soak.csv, a verdict
 #   make install install library, headers, pkg-config file, command, man pages
-#   make fuzz    run every libFuzzer target FUZZ_SECONDS (see fuzz/)
+#   make fuzz    run every libFuzzer target FUZZ_SECONDS, or FUZZ_RUNS times
+#                (docs/FUZZ.md has the figures of the 10 M run)
 #   make lint    cppcheck and clang-tidy over lib/ cmd/ examples/
 #   make valgrind  the examples' and the command's tests under memcheck
 BUILD      ?= build
@@ -45,12 +47,14 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The clang build comes first (compile only), then the static analysis
-# (make lint: cppcheck, clang-tidy), then the suites; the last line adds
-# them up ("tests: N passed, M failed"). The fuzzers are built
+# (make lint: cppcheck, clang-tidy), then the suites: plain, ASan+UBSan,
+# TSan, and memcheck (make valgrind); the last line adds them all up
+# ("tests: N passed, M failed"). The fuzzers are built
 # too: the plain suite's cli/test_fuzz_smoke runs each for two seconds.
 test: check-clang build lint build-asan build-tsan build-fuzz
-	@JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
-		'$(TSAN_BUILD):$(TSAN_TESTS)'
+	@VALGRIND='$(VALGRIND)' VALGRIND_EXCLUDE='$(VALGRIND_EXCLUDE)' \
+		JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
+		'$(TSAN_BUILD):$(TSAN_TESTS)' 'valgrind:$(BUILD):$(VALGRIND_TESTS)'
 
 test-tsan: build-tsan
 	@JOBS=$(JOBS) scripts/ctest-summary.sh '$(TSAN_BUILD):$(TSAN_TESTS)'
@@ -82,50 +86,58 @@ check-clang: deps
 fault: build
 	@sh tests/fault/run.sh $(BUILD)
 
-# Fuzz every parser: FUZZ_SECONDS each (default 60), corpora in fuzz/corpus/
-# (grown in place: commit what is worth keeping, after -merge=1).
+# Fuzz every parser: FUZZ_SECONDS each (default 60), or FUZZ_RUNS
+# executions each (the issue #9 run: FUZZ_RUNS=10000000, docs/FUZZ.md),
+# FUZZ_JOBS targets side by side, at nice 19 and SCHED_IDLE (they take only
+# CPU time nothing else wants); FUZZ_TARGETS picks some.
+# Corpora in fuzz/corpus/ grow in place: commit what is worth keeping,
+# after -merge=1. The fuzzers are built -O1 (libFuzzer's advice) with
+# ASan+UBSan and assertions on; -O0 ran them three to five times slower.
+# The last lines are a table of figures for docs/FUZZ.md.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS ?= -max_len=10000 -timeout=20
+FUZZ_RUNS ?=
+FUZZ_JOBS ?= 1
+FUZZ_FLAGS ?= -max_len=10000 -timeout=60
+FUZZ_TARGETS ?= $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 build-fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DCMAKE_C_FLAGS_DEBUG='-g -O1' \
 		-DIK_SANITIZE=address,undefined -DIK_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
 
 fuzz: build-fuzz
-	@for f in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
-		n=$$(basename $$f); mkdir -p fuzz/corpus/$$n; \
-		echo "== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) -print_final_stats=1 \
-			fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
-	done
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_RUNS='$(FUZZ_RUNS)' \
+		FUZZ_JOBS='$(FUZZ_JOBS)' FUZZ_FLAGS='$(FUZZ_FLAGS)' \
+		nice -n 19 fuzz/run.sh $(CURDIR)/$(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
 
 # Static analysis (cppcheck, clang-tidy with .clang-tidy) over lib/ cmd/
 # examples/; needs the build's compile_commands.json.
 lint: build
 	@scripts/lint.sh $(BUILD)
 
-# Memcheck over every program the example and command tests run: the tests
-# go through IKT_WRAP (tests/lib.sh), logs in $(BUILD)/valgrind/. Leaks
-# still reachable at exit are not errors (stdio buffers); lost ones are.
-# Left out: fanout, notify and pipe_exec need pidfd_open, which valgrind
-# 3.19 (Debian 12) does not implement (syscall 434, ENOSYS); the cache test's 200
-# parallel invocations take ~1.5 s each under memcheck, past its 300 s
-# timeout (its commands run clean under memcheck one by one), and the chat
-# tests (20 clients, tmux) ran past it too. --vgdb=no: no FIFOs in TMPDIR.
-VALGRIND_SKIP ?= ^(cli/test_(fanout|notify|cache|chat|chat_tmux)|examples/pipe_exec)$$
+# Memcheck over every program the example and command tests run (the
+# tests go through IKT_WRAP, tests/lib.sh; one log per process in
+# $(BUILD)/valgrind/). Nothing is skipped: valgrind 3.19 has no pidfd_open
+# (ENOSYS), so spawn, fanout, notify, ring and the loop take their no-pidfd
+# fallbacks here (tested in the plain suite too: tests/test_nopidfd.c), and
+# the cache test runs fewer concurrent commands under a wrapper. Leaks still
+# reachable at exit are not errors (stdio buffers); lost ones are, and any
+# process with an error fails the run. --vgdb=no: no FIFOs in TMPDIR.
+# It takes about 10 minutes (24 tests, ~560 processes, -j2 on two CPUs);
+# cli/test_fanout is the longest, ~250 s of its 300 s timeout.
+# Left out, until cmd/chat.c starts the room's server by the path of
+# readlink("/proc/self/exe") instead of exec'ing /proc/self/exe, which under
+# valgrind is valgrind's own tool binary: the two chat tests (every client
+# times out joining). With that change made locally, a second problem shows:
+# a message sent just after a client joins never reaches it (to be found).
+VALGRIND_TESTS ?= ^(examples|cli)/
+VALGRIND_EXCLUDE ?= ^cli/test_chat(_tmux)?$$
 VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --vgdb=no \
-	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-	--log-file=$(CURDIR)/$(BUILD)/valgrind/%p.log
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 valgrind: build
-	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
-	@IKT_WRAP="$(VALGRIND)" IKT_T=600 ctest --test-dir $(BUILD) \
-		--output-on-failure -j $(JOBS) -R '^(examples|cli)/|^suite_' \
-		-E '$(VALGRIND_SKIP)'; st=$$?; \
-	bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]|^==[0-9]+== [A-Z]' \
-		$(BUILD)/valgrind/*.log 2>/dev/null); \
-	if [ -n "$$bad" ]; then echo "valgrind: errors in:"; echo "$$bad"; exit 1; fi; \
-	echo "valgrind: $$(ls $(BUILD)/valgrind | wc -l) processes checked, no errors"; \
-	exit $$st
+	@VALGRIND='$(VALGRIND)' VALGRIND_EXCLUDE='$(VALGRIND_EXCLUDE)' \
+		JOBS=$(JOBS) scripts/ctest-summary.sh \
+		'valgrind:$(BUILD):$(VALGRIND_TESTS)'
 
 demo: build
 	@scripts/demo.sh $(BUILD)

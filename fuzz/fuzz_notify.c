@@ -47,13 +47,18 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
+	/* a runtime directory is a tmpfs (XDG_RUNTIME_DIR is): a disk file
+	 * system would make each input's file writes the cost of the run */
+	const char *tmp = getenv("XDG_RUNTIME_DIR");
 	char p[600];
 
 	(void)argc;
 	(void)argv;
-	snprintf(root, sizeof(root), "%s/ikfz-notify-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	if (tmp == NULL || *tmp == '\0' || access(tmp, W_OK) < 0)
+		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : NULL;
+	if (tmp == NULL && ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0'))
+		tmp = "/tmp";
+	snprintf(root, sizeof(root), "%s/ikfz-notify-XXXXXX", tmp);
 	if (mkdtemp(root) == NULL)
 		abort();
 	snprintf(p, sizeof(p), "%s/notify", root);

@@ -9,13 +9,13 @@
  * Input: [flags][count][efd bits][nfds][fd kinds][len], flags bit 0 a bad
  * magic, bit 1 the pair call (else single), bit 2 use the count byte.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -26,55 +26,67 @@
 #define PASS_MAGIC 0x49524b50u /* lib/ring.c's "PKRI" */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* Descriptors of the kinds we pass, counted in /proc/self/fd (libFuzzer
- * keeps descriptors of its own, so only ours are looked for). */
-static int
-ours_open(void)
+/*
+ * Every descriptor number below FD_WINDOW, open or not: a received
+ * descriptor that is kept (or one of ours closed twice) changes the map.
+ * fcntl per number is far cheaper than reading /proc/self/fd each input.
+ */
+#define FD_WINDOW 64
+static unsigned char base[FD_WINDOW];
+static int have_base;
+
+static void
+fd_map(unsigned char *m, int hi)
 {
-	char path[64], target[128];
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		abort();
-	while ((e = readdir(d)) != NULL) {
-		ssize_t k;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		k = readlink(path, target, sizeof(target) - 1);
-		if (k <= 0)
-			continue;
-		target[k] = '\0';
-		if (strstr(target, "memfd:ipckit") ||
-		    strstr(target, "eventfd") || strstr(target, "/dev/null"))
-			n++;
-	}
-	closedir(d);
-	return n;
+	for (int fd = 0; fd < hi; fd++)
+		m[fd] = fcntl(fd, F_GETFD) >= 0;
 }
 
-static int base = -1;
+/*
+ * The fixture, made once: one ring segment per descriptor slot (a pair
+ * call takes two) and a /dev/null to copy. Each input gets its own copies
+ * of the descriptors and segments reset to how ik_ring_create left them,
+ * so the receiver sees exactly what a fresh ring would give it.
+ */
+#define SEG (IK_RING_HDR_SIZE + IK_RING_MIN_CAPACITY)
+static ik_ring *rings[6];
+static unsigned char *maps[6], pristine[6][SEG];
+static int devnull = -1;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	for (int i = 0; i < 6; i++) {
+		if (ik_ring_create(&rings[i], NULL, IK_RING_MIN_CAPACITY, 0) <
+		    0)
+			abort();
+		maps[i] = mmap(NULL, SEG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       ik_ring_fd(rings[i]), 0);
+		if (maps[i] == MAP_FAILED)
+			abort();
+		memcpy(pristine[i], maps[i], SEG);
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0)
+		abort();
+	return 0;
+}
 
 static int
-make_fd(unsigned kind, ik_ring **keep)
+make_fd(unsigned kind, int slot)
 {
 	switch (kind % 3) {
-	case 0: {
-		ik_ring *r;
-
-		if (ik_ring_create(&r, NULL, IK_RING_MIN_CAPACITY, 0) < 0)
-			abort();
-		*keep = r;
-		return fcntl(ik_ring_fd(r), F_DUPFD_CLOEXEC, 0);
-	}
-	case 1:
+	case 0:
+		memcpy(maps[slot], pristine[slot], SEG);
+		return fcntl(ik_ring_fd(rings[slot]), F_DUPFD_CLOEXEC, 0);
+	case 1: /* fresh: a doorbell's count must not carry over */
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	default:
-		return open("/dev/null", O_RDONLY | O_CLOEXEC);
+		return fcntl(devnull, F_DUPFD_CLOEXEC, 0);
 	}
 }
 
@@ -83,8 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint32_t msg[4];
 	unsigned char b[6] = { 0 };
-	int fds[6], nfd, sv[2], pair, rc;
-	ik_ring *made[6] = { NULL };
+	int fds[6], nfd, sv[2], pair, rc, hi;
+	unsigned char now[FD_WINDOW];
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(fds))];
@@ -92,8 +104,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iovec iov;
 	struct msghdr m = { 0 };
 
-	if (base < 0)
-		base = ours_open();
+	if (!have_base) {
+		fd_map(base, FD_WINDOW);
+		have_base = 1;
+	}
 	memcpy(b, data, size < sizeof(b) ? size : sizeof(b));
 	pair = (b[0] & 2) != 0;
 	msg[0] = b[0] & 1 ? PASS_MAGIC ^ 1 : PASS_MAGIC;
@@ -103,11 +117,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nfd = b[3] % 7;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
+	hi = sv[0] > sv[1] ? sv[0] : sv[1];
 	for (int i = 0; i < nfd; i++) {
 		/* a claimed ring's first descriptor is usually a segment */
-		fds[i] = make_fd(b[4] >> i & 1 ? (unsigned)i + 1 : 0, &made[i]);
-		if (fds[i] < 0)
-			abort();
+		fds[i] = make_fd(b[4] >> i & 1 ? (unsigned)i + 1 : 0, i);
+		if (fds[i] < 0 || fds[i] >= FD_WINDOW)
+			abort(); /* past the window the leak check looks at */
+		hi = fds[i] > hi ? fds[i] : hi;
 	}
 	iov.iov_base = msg;
 	iov.iov_len = b[5] % 24 < sizeof(msg) ? b[5] % 24 : sizeof(msg);
@@ -128,10 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (iov.iov_len > 0 && sendmsg(sv[0], &m, MSG_NOSIGNAL) < 0)
 		abort();
-	for (int i = 0; i < nfd; i++) {
+	for (int i = 0; i < nfd; i++)
 		close(fds[i]);
-		ik_ring_close(made[i]);
-	}
 	close(sv[0]); /* an empty message: the receiver sees the end */
 
 	if (pair) {
@@ -159,7 +173,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	close(sv[1]);
-	if (ours_open() != base)
+	/* what the receiver got took the lowest free numbers: those we had
+	 * just used, and a few more if the library moved them */
+	hi = hi + 8 < FD_WINDOW ? hi + 8 : FD_WINDOW;
+	fd_map(now, hi);
+	if (memcmp(now, base, (size_t)hi) != 0)
 		abort(); /* a descriptor the peer passed was kept */
 	return 0;
 }

@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include <ipckit/loop.h>
 
 #include "internal/io.h"
+#include "internal/proc.h"
 
 enum kind { W_FD, W_TIMER, W_SIGNAL, W_CHILD, W_DEFER, W_INTERNAL };
 
@@ -423,7 +423,7 @@ ik_loop_child_add(ik_loop *l, pid_t pid, ik_loop_cb cb, void *arg,
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ik_watch *w;
 	siginfo_t si;
-	int r;
+	int pfd, r;
 
 	if (l == NULL || pid <= 0 || cb == NULL)
 		return -EINVAL;
@@ -435,9 +435,10 @@ ik_loop_child_add(ik_loop *l, pid_t pid, ik_loop_cb cb, void *arg,
 	if (w == NULL)
 		return -ENOMEM;
 	w->pid = pid;
-	if (!(l->flags & IK_LOOP_NO_PIDFD))
-		w->fd = (int)syscall(SYS_pidfd_open, pid, 0); /* O_CLOEXEC */
-	if (w->fd >= 0) {
+	/* -ENOSYS: no pidfds here (kernel < 5.3, valgrind), or not wanted */
+	pfd = l->flags & IK_LOOP_NO_PIDFD ? -ENOSYS : ik__pidfd_open(pid);
+	if (pfd >= 0) {
+		w->fd = pfd;
 		ev.data.ptr = w;
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
 			r = -errno;
@@ -446,10 +447,9 @@ ik_loop_child_add(ik_loop *l, pid_t pid, ik_loop_cb cb, void *arg,
 			return r;
 		}
 	} else {
-		if (!(l->flags & IK_LOOP_NO_PIDFD) && errno != ENOSYS) {
-			r = -errno;
+		if (pfd != -ENOSYS) {
 			free(w);
-			return r;
+			return pfd;
 		}
 		r = sync_signals(l, SIGCHLD);
 		if (r < 0) {

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,30 +199,7 @@ open_group_locked(const char *group)
 static int
 start_time(pid_t pid, uint64_t *out)
 {
-	char path[64], buf[1024], *p, *end;
-	unsigned long long v;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = ik__proc_read(path, buf, sizeof(buf));
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
-	/* the command name may hold spaces and ')': skip to the last ')' */
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return -EIO;
-	p++;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (p == NULL)
-			return -EIO;
-	}
-	errno = 0;
-	v = strtoull(p + 1, &end, 10);
-	if (errno != 0 || end == p + 1)
-		return -EIO;
-	*out = v;
-	return 0;
+	return ik__proc_stat(pid, NULL, out);
 }
 
 /* "123" -> 123; -1 unless the whole name is a positive decimal pid */
@@ -621,22 +599,23 @@ ik_notify_close(ik_notify *l)
 /* ---- sending ----------------------------------------------------------------
  */
 
+/*
+ * Queue the signal through a pidfd, which pins the process once we have
+ * checked it is the registered one. Without pidfds (kernels before 5.3,
+ * valgrind) the pid itself is used: it is checked before every attempt,
+ * but could in theory be recycled between the check and the signal.
+ */
 static int
 send_one(const struct reg *g, int payload, const struct ik__deadline *d)
 {
 	struct ik__backoff b;
 	siginfo_t si;
+	bool checked = false;
 	int pidfd, r;
 
-	pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	/* the pidfd now pins a process; make sure it is the registered one */
-	r = reg_alive(g);
-	if (r <= 0) {
-		ik__close(pidfd);
-		return r == 0 ? -ESRCH : r;
-	}
+	pidfd = ik__pidfd_open(g->pid);
+	if (pidfd < 0 && pidfd != -ENOSYS)
+		return pidfd;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = IK_NOTIFY_SIGNAL;
 	si.si_code = SI_QUEUE; /* as sigqueue(3) fills it in */
@@ -645,8 +624,24 @@ send_one(const struct reg *g, int payload, const struct ik__deadline *d)
 	si.si_value.sival_int = payload;
 	ik__backoff_init(&b, SEND_BACKOFF_MIN, SEND_BACKOFF_MAX);
 	for (;;) {
-		if (syscall(SYS_pidfd_send_signal, pidfd, IK_NOTIFY_SIGNAL, &si,
-			    0) == 0) {
+		long sent;
+
+		/* a pidfd needs one check; a bare pid, one per attempt */
+		if (pidfd < 0 || !checked) {
+			checked = true;
+			r = reg_alive(g);
+			if (r <= 0) {
+				r = r == 0 ? -ESRCH : r;
+				break;
+			}
+		}
+		if (pidfd >= 0)
+			sent = syscall(SYS_pidfd_send_signal, pidfd,
+				       IK_NOTIFY_SIGNAL, &si, 0);
+		else
+			sent = syscall(SYS_rt_sigqueueinfo, g->pid,
+				       IK_NOTIFY_SIGNAL, &si);
+		if (sent == 0) {
 			r = 0;
 			break;
 		}

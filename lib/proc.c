@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -84,6 +85,95 @@ ik__has_cap(int cap)
 	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &h, d) != 0)
 		return false;
 	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int
+ik__proc_stat(pid_t pid, char *state, uint64_t *start)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long long v;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = ik__proc_read(path, buf, sizeof(buf));
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	/* the command name may hold spaces and ')': skip to the last ')' */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || p[2] == '\0')
+		return -EIO;
+	if (state != NULL)
+		*state = p[2];
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return -EIO;
+	}
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno != 0 || end == p + 1)
+		return -EIO;
+	if (start != NULL)
+		*start = v;
+	return 0;
+}
+
+int
+ik__proc_alive(pid_t pid, uint64_t start)
+{
+	uint64_t now;
+	char st;
+	int r;
+
+	if (pid <= 0)
+		return 0;
+	/* kill first: it is what decides whether we may signal it at all */
+	if (kill(pid, 0) < 0 && errno != EPERM)
+		return errno == ESRCH ? 0 : -errno;
+	r = ik__proc_stat(pid, &st, &now);
+	if (r < 0)
+		return r == -ESRCH ? 0 : r;
+	/* Z: exited, waiting for its parent; X: being torn down */
+	if (st == 'Z' || st == 'X')
+		return 0;
+	return start == 0 || now == start;
+}
+
+bool
+ik__have_pidfd(void)
+{
+	/* 0 unknown, 1 yes, 2 no; racing first calls reach the same answer */
+	static int mode;
+	int m = __atomic_load_n(&mode, __ATOMIC_RELAXED);
+
+	if (m == 0) {
+		const char *e = getenv("IPCKIT_NO_PIDFD");
+		int fd = -1;
+
+		if (e == NULL || *e == '\0')
+			fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		/* only ENOSYS means "none here"; EMFILE and the like pass */
+		m = fd < 0 && (errno == ENOSYS || (e != NULL && *e != '\0'))
+			    ? 2
+			    : 1;
+		ik__close(fd);
+		__atomic_store_n(&mode, m, __ATOMIC_RELAXED);
+	}
+	return m == 1;
+}
+
+int
+ik__pidfd_open(pid_t pid)
+{
+	int fd;
+
+	if (!ik__have_pidfd())
+		return -ENOSYS;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0); /* always O_CLOEXEC */
+	return fd < 0 ? -errno : fd;
 }
 
 /* The first mqueue mount of /proc/self/mounts, octal escapes decoded. */

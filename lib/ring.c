@@ -35,6 +35,7 @@
 #include <ipckit/shm.h>
 
 #include "internal/io.h"
+#include "internal/proc.h"
 #include "internal/time.h"
 
 enum { P = 0, C = 1 }; /* side index: producer, consumer */
@@ -164,6 +165,8 @@ wake_side(ik_ring *r, int i, bool always)
  * it), 0 closed or dead, IK_ECORRUPT. A pidfd is used, not kill(pid, 0): it
  * also sees an exited but unreaped child, and is immune to pid reuse once
  * opened (it is opened at the first check, ideally while the peer lives).
+ * Without pidfds (kernel < 5.3, valgrind, seccomp) the pid is looked at
+ * each time, a zombie counting as dead; only a recycled pid fools that.
  */
 static int
 peer_alive(ik_ring *r, int i)
@@ -180,19 +183,22 @@ peer_alive(ik_ring *r, int i)
 		return 0;
 	if (st != IK_RING_ATTACHED || pid <= 0)
 		return IK_ECORRUPT;
+	if (s->peer_pid != 0 && pid != s->peer_pid)
+		return IK_ECORRUPT; /* a role is claimed once, never re-owned */
 	if (s->peer_pidfd < 0) {
-		int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		int fd = ik__pidfd_open(pid);
 
+		if (fd == -ESRCH)
+			return 0;
 		if (fd < 0) {
-			if (errno == ESRCH)
-				return 0;
-			/* no pidfd (old kernel, seccomp): the weaker test */
-			return kill(pid, 0) == 0 || errno == EPERM;
+			int alive = ik__proc_alive(pid, 0);
+
+			s->peer_pid = pid;
+			/* /proc unreadable: kill(pid, 0) found it at least */
+			return alive < 0 ? 1 : alive;
 		}
 		s->peer_pidfd = fd;
 		s->peer_pid = pid;
-	} else if (pid != s->peer_pid) {
-		return IK_ECORRUPT; /* a role is claimed once, never re-owned */
 	}
 	pfd.fd = s->peer_pidfd;
 	pfd.events = POLLIN;

@@ -4,14 +4,24 @@
  * missing program is the caller's error, not a child that exits 127. Every
  * descriptor made here is close-on-exec and at least 3, so the child's three
  * dup2 actions cannot overwrite one another's source.
+ *
+ * Without pidfds (kernels before 5.3, valgrind: see ik__have_pidfd) the
+ * child is waited for with waitpid and signalled by pid, which is safe as
+ * long as it is not reaped; p->pidfd is then the read end of a pipe whose
+ * write end only the child holds (as fd 3, or its own number with
+ * IK_SPAWN_KEEP_FDS), so it still turns readable when the child ends for
+ * callers that poll it (ik_fanout) -- or later, if the child handed it on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +30,8 @@
 #include <ipckit/spawn.h>
 
 #include "internal/io.h"
+#include "internal/proc.h"
+#include "internal/time.h"
 
 extern char **environ;
 
@@ -151,9 +163,70 @@ fail:
 	return r;
 }
 
+/*
+ * posix_spawnp reports a failed exec as an error only because its vfork
+ * child shares our memory; where vfork runs as a fork (valgrind, qemu-user)
+ * the child would exit 127 instead. So the program is looked for first,
+ * as execvp will (PATH, relative to the child's working directory): only a
+ * "no" is trusted (-ENOENT, or -EACCES when a candidate cannot be run);
+ * the exec itself has the last word on everything else.
+ */
+static int
+find_program(const char *file, int cwdfd)
+{
+	int at = cwdfd >= 0 ? cwdfd : AT_FDCWD;
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+	bool denied = false;
+
+	if (strchr(file, '/') != NULL)
+		return faccessat(at, file, X_OK, AT_EACCESS) < 0 ? -errno : 0;
+	if (path == NULL)
+		path = "/bin:/usr/bin"; /* glibc's default, confstr(_CS_PATH) */
+	for (p = path;; p = end + 1) {
+		int n;
+
+		end = strchrnul(p, ':');
+		/* an empty entry is the working directory */
+		n = end == p ? snprintf(buf, sizeof(buf), "%s", file)
+			     : snprintf(buf, sizeof(buf), "%.*s/%s",
+					(int)(end - p), p, file);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			if (faccessat(at, buf, X_OK, AT_EACCESS) == 0)
+				return 0;
+			denied |= errno == EACCES;
+		}
+		if (*end == '\0')
+			break;
+	}
+	return denied ? -EACCES : -ENOENT;
+}
+
+/* The no-pidfd stand-in: *rd ours, *wr for the child, both close-on-exec,
+ * *wr above 3 so that dup2 onto the child's fd 3 is a real copy. */
+static int
+death_pipe(int *rd, int *wr)
+{
+	int fds[2], r;
+
+	if ((r = ik_pipe_open(fds, 0)) < 0)
+		return r;
+	*rd = own_high(fds[0]);
+	*wr = fcntl(fds[1], F_DUPFD_CLOEXEC, 4);
+	r = *wr < 0 ? -errno : 0;
+	ik__close(fds[1]);
+	if (*rd < 0 || r < 0) {
+		r = *rd < 0 ? *rd : r;
+		ik__close(*rd);
+		ik__close(*wr);
+		*rd = *wr = -1;
+	}
+	return r;
+}
+
 static int
 run(pid_t *pid, const char *const argv[], const int cfd[3], bool err_to_out,
-    const struct ik_spawn_opts *o, int cwdfd)
+    const struct ik_spawn_opts *o, int cwdfd, int deathfd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -173,8 +246,15 @@ run(pid_t *pid, const char *const argv[], const int cfd[3], bool err_to_out,
 		r = posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	if (r == 0 && cwdfd >= 0)
 		r = posix_spawn_file_actions_addfchdir_np(&fa, cwdfd);
+	/* the no-pidfd exit signal: dup2 also clears close-on-exec (glibc
+	 * does so even for the same number, Austin Group issue 411) */
+	if (r == 0 && deathfd >= 0)
+		r = posix_spawn_file_actions_adddup2(
+			&fa, deathfd,
+			o->flags & IK_SPAWN_KEEP_FDS ? deathfd : 3);
 	if (r == 0 && !(o->flags & IK_SPAWN_KEEP_FDS))
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		r = posix_spawn_file_actions_addclosefrom_np(
+			&fa, deathfd >= 0 ? 4 : 3);
 	/* The child starts clean: a caller that blocks signals for signalfd
 	 * or ignores SIGPIPE must not pass that on to `yes | head`. */
 	sigemptyset(&set);
@@ -201,21 +281,26 @@ spawn_one(struct ik_proc *out, const char *const argv[],
 {
 	struct ik_proc p;
 	int cfd[3] = { -1, -1, -1 }, pfd[3] = { -1, -1, -1 };
-	int r, st;
+	int dfd = -1, r, st;
 
 	proc_init(&p);
+	if ((r = find_program(argv[0], cwdfd)) < 0)
+		return r;
 	for (int i = 0; i < 3; i++) {
 		r = stream_setup(&io[i], i, o->flags, &cfd[i], &pfd[i]);
 		if (r < 0)
 			goto fail;
 	}
-	r = run(&p.pid, argv, cfd, io[2].mode == IK_STDIO_TO_STDOUT, o, cwdfd);
+	if (!ik__have_pidfd() && (r = death_pipe(&p.pidfd, &dfd)) < 0)
+		goto fail;
+	r = run(&p.pid, argv, cfd, io[2].mode == IK_STDIO_TO_STDOUT, o, cwdfd,
+		dfd);
+	ik__close(dfd); /* now the child's alone */
 	if (r < 0)
 		goto fail;
 	/* Not reaped yet, so the pid cannot have been recycled. */
-	p.pidfd = pidfd_open(p.pid, 0);
-	if (p.pidfd < 0) {
-		r = -errno;
+	if (p.pidfd < 0 && (p.pidfd = ik__pidfd_open(p.pid)) < 0) {
+		r = p.pidfd;
 		kill(p.pid, SIGKILL);
 		while (waitpid(p.pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -233,6 +318,7 @@ fail:
 		ik__close(cfd[i]);
 		ik__close(pfd[i]);
 	}
+	ik__close(p.pidfd);
 	return r;
 }
 
@@ -266,6 +352,29 @@ ik_spawn_shell(struct ik_proc *p, const char *cmdline,
 	return ik_spawn(p, argv, opts);
 }
 
+/*
+ * Without a pidfd nothing tells us when a child ends (SIGCHLD is the
+ * caller's), and the death pipe may be held open by a grandchild: waitpid,
+ * blocking when there is no deadline, else polled with a growing sleep.
+ */
+static int
+wait_nopidfd(pid_t pid, int timeout_ms, const struct ik__deadline *d, int *st)
+{
+	struct ik__backoff b;
+	pid_t r;
+
+	ik__backoff_init(&b, 200 * 1000, 20 * 1000 * 1000);
+	for (;;) {
+		r = waitpid(pid, st, timeout_ms < 0 ? 0 : WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == 0 && ik__backoff_sleep(&b, d) < 0)
+			return -ETIMEDOUT;
+	}
+}
+
 int
 ik_spawn_wait(struct ik_proc *p, int timeout_ms)
 {
@@ -276,11 +385,17 @@ ik_spawn_wait(struct ik_proc *p, int timeout_ms)
 		return -EINVAL;
 	if (p->pid <= 0)
 		return -ECHILD;
+	ik__deadline_init(&d, timeout_ms);
+	if (!ik__have_pidfd()) {
+		r = wait_nopidfd(p->pid, timeout_ms, &d, &st);
+		if (r < 0)
+			return r;
+		goto reaped;
+	}
 	/* closed by ik_spawn_close before the wait: the child is not reaped,
 	 * so its pid is still its own and a new pidfd is safe */
-	if (p->pidfd < 0 && (p->pidfd = pidfd_open(p->pid, 0)) < 0)
-		return -errno;
-	ik__deadline_init(&d, timeout_ms);
+	if (p->pidfd < 0 && (p->pidfd = ik__pidfd_open(p->pid)) < 0)
+		return p->pidfd;
 	/* the pidfd turns readable when the child ends */
 	r = ik__wait_fd(p->pidfd, POLLIN, &d);
 	if (r < 0)
@@ -289,6 +404,7 @@ ik_spawn_wait(struct ik_proc *p, int timeout_ms)
 		;
 	if (r < 0)
 		return -errno;
+reaped:
 	p->status = st;
 	p->pid = -1;
 	ik__close(p->pidfd);
@@ -303,6 +419,9 @@ ik_spawn_kill(struct ik_proc *p, int sig)
 		return -EINVAL;
 	if (p->pid <= 0 || p->pidfd < 0)
 		return -ESRCH;
+	/* not reaped (pid > 0), so the pid is still the child's */
+	if (!ik__have_pidfd())
+		return kill(p->pid, sig) < 0 ? -errno : 0;
 	return pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
 

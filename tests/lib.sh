@@ -18,27 +18,38 @@ ikt_cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$ikt_tmp"
+	[ -z "${ikt_wrapdir:-}" ] || rm -rf "$ikt_wrapdir"
 }
 trap ikt_cleanup EXIT INT TERM
 
 # IKT_WRAP (a command prefix, e.g. "valgrind --error-exitcode=99 ..."): every
 # run of ipckit or of an example goes through it. Wrapper scripts stand in
 # for the binaries, so the tests need no change; exec keeps the pid.
+# The stand-ins live outside the private TMPDIR, readable by all (they hold
+# a command line, nothing else): a test may run one as another user
+# (cli/test_notify sends as nobody through setpriv).
 if [ -n "${IKT_WRAP:-}" ]; then
-	mkdir -p "$ikt_tmp/wrap/examples"
+	ikt_wrapdir=$(mktemp -d /tmp/ikt-wrap-$$-XXXXXX)
+	mkdir "$ikt_wrapdir/examples"
+	chmod go+rx "$ikt_wrapdir" "$ikt_wrapdir/examples"
+	# (valgrind writes temp files in TMPDIR, which such a user cannot),
+	# or with another PATH (examples/pipe_exec): the wrapper by full path
+	ikt_w=${IKT_WRAP%% *}
+	ikt_w="$(command -v "$ikt_w" || echo "$ikt_w")${IKT_WRAP#"$ikt_w"}"
 	ikt_wrap() { # REAL STANDIN
-		printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$IKT_WRAP" "$1" >"$2"
-		chmod +x "$2"
+		printf '#!/bin/sh\n[ -w "${TMPDIR:-/tmp}" ] || export TMPDIR=/tmp\nexec %s "%s" "$@"\n' \
+			"$ikt_w" "$1" >"$2"
+		chmod go+rx,u+x "$2"
 	}
 	if [ -n "${IKT_IPCKIT:-}" ]; then
-		ikt_wrap "$IKT_IPCKIT" "$ikt_tmp/wrap/ipckit"
-		IKT_IPCKIT=$ikt_tmp/wrap/ipckit
+		ikt_wrap "$IKT_IPCKIT" "$ikt_wrapdir/ipckit"
+		IKT_IPCKIT=$ikt_wrapdir/ipckit
 	fi
 	for ikt_b in "${IKT_EXAMPLES:-/nonexistent}"/*; do
 		[ -f "$ikt_b" ] && [ -x "$ikt_b" ] &&
-			ikt_wrap "$ikt_b" "$ikt_tmp/wrap/examples/${ikt_b##*/}"
+			ikt_wrap "$ikt_b" "$ikt_wrapdir/examples/${ikt_b##*/}"
 	done
-	IKT_EXAMPLES=$ikt_tmp/wrap/examples
+	IKT_EXAMPLES=$ikt_wrapdir/examples
 	export IKT_IPCKIT IKT_EXAMPLES
 fi
 

@@ -39,14 +39,17 @@ expect_eq "incr -50" "$(ipc incr hits -- -50)" -8
 expect_status 1 "$IKT_IPCKIT" cache "$n" incr greeting
 grep -q "not an integer" "$ikt_tmp/err" || fail "incr text: $(cat "$ikt_tmp/err")"
 
-# four shells incrementing at once: the total is exact
+# four shells incrementing at once: the total is exact (under a wrapper
+# such as valgrind, where each command takes a second or more, 4 x 5)
+rounds=50
+[ -n "${IKT_WRAP:-}" ] && rounds=5
 for w in 1 2 3 4; do
-	(for i in $(seq 50); do ipc incr shared >/dev/null || exit 1; done) &
+	(for i in $(seq $rounds); do ipc incr shared >/dev/null || exit 1; done) &
 	ikt_pids="$ikt_pids $!"
 done
 for p in $ikt_pids; do wait "$p" || fail "an incr loop failed"; done
 ikt_pids=""
-expect_eq "concurrent incr total" "$(ipc get shared)" 200
+expect_eq "concurrent incr total" "$(ipc get shared)" $((4 * rounds))
 
 # del prints a count
 expect_eq "del" "$(ipc del greeting)" 1
