@@ -175,6 +175,11 @@ struct bench_result {
 	 * p50, p99, p99.9, max in microseconds */
 	int nslat[BENCH_MAX_SIZES];
 	double slat[BENCH_MAX_SIZES][4][BENCH_MAX_REPS];
+	/* ipckit rows with a raw twin: the paired run of each repetition
+	 * (bench_pair_slot), p50 in microseconds of [0] raw and [1] ours as
+	 * measured in the same two processes, and their quotient */
+	int npair;
+	double pair_p50[2][BENCH_MAX_REPS], pair_ratio[BENCH_MAX_REPS];
 };
 enum { BR_OK, BR_SKIPPED, BR_FAILED };
 
@@ -189,6 +194,15 @@ struct bench_refs {
 /* ... copied into successive slots of a buffer this large (larger than L2,
  * as the ring's data is): the destination is not hot when a copy begins */
 #define BENCH_MEMCPY_SPAN (16u << 20)
+
+/*
+ * Paired blocks: an ipckit row and its raw twin (BK_RAW, same mech) open
+ * both in one pair of processes and alternate blocks of this many round
+ * trips; bench_pair_slot says which row block b (0 or 1) of cycle c runs:
+ * 0 the raw row, 1 ours (raw first in even cycles, ours first in odd).
+ */
+#define BENCH_PAIR_BLOCK 200
+int bench_pair_slot(long cycle, int block);
 
 /* Rows whose round trip is also measured at every size of --sizes (the
  * ring, copying and zero-copy: the second should stay flat). */
@@ -215,6 +229,13 @@ double bench_med(const double *v, int n);
  * the floor or futex), among res; NULL when there is none. */
 struct bench_result *bench_baseline(struct bench_result *res, int n,
 				    const struct bench_result *r);
+/* The raw row (BK_RAW, same mech, not failed or skipped) an ipckit row is
+ * paired with, measured or not yet; NULL when there is none. */
+struct bench_result *bench_raw_twin(struct bench_result *res, int n,
+				    const struct bench_result *r);
+/* An ipckit row's ratio to its raw twin from the paired runs: the median
+ * of the repetitions' p50(ours) / p50(raw); -1 without paired runs. */
+double bench_pair_ratio(const struct bench_result *x);
 /* The figures of one row at one size; rtt[] < 0 when not measured. */
 struct bench_cell {
 	size_t size; /* 0: a notification row, no payload */

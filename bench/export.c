@@ -69,6 +69,25 @@ bench_baseline(struct bench_result *res, int n, const struct bench_result *r)
 	return NULL;
 }
 
+struct bench_result *
+bench_raw_twin(struct bench_result *res, int n, const struct bench_result *r)
+{
+	if (r->row->kind != BK_OURS)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (res[i].row->kind == BK_RAW &&
+		    strcmp(res[i].row->mech, r->row->mech) == 0 &&
+		    res[i].state == BR_OK)
+			return &res[i];
+	return NULL;
+}
+
+double
+bench_pair_ratio(const struct bench_result *x)
+{
+	return x->npair > 0 ? bench_med(x->pair_ratio, x->npair) : -1;
+}
+
 static int
 size_index(const struct bench_opts *o, size_t size)
 {
@@ -132,23 +151,37 @@ bench_cells(const struct bench_opts *o, const struct bench_result *x,
 	return k;
 }
 
-/* ratio (RTT p50) and throughput ratio of a cell against its baseline */
-static void
-cell_ratios(const struct bench_opts *o, const struct bench_result *b,
-	    const struct bench_cell *c, double *ratio, double *tratio)
+/*
+ * ratio (RTT p50) and throughput ratio of x's cell c against its baseline
+ * b. At 64 B an ipckit row paired with its raw twin takes the paired
+ * ratio (same processes, blocks milliseconds apart); *unpaired is always
+ * the quotient of the two rows' own figures, measured apart.
+ */
+static int
+cell_ratios(const struct bench_opts *o, const struct bench_result *x,
+	    const struct bench_result *b, const struct bench_cell *c,
+	    double *ratio, double *tratio, double *unpaired)
 {
 	struct bench_cell bc;
 
-	*ratio = *tratio = -1;
+	int paired = 0;
+
+	*ratio = *tratio = *unpaired = -1;
 	if (b == NULL)
-		return;
+		return 0;
 	cell_at(o, b, (b->row->flags & BF_NOPAYLOAD) ? 0 : c->size, &bc);
 	if ((b->row->flags & BF_NOPAYLOAD) && c->size != 64)
-		return;
+		return 0;
 	if (c->rtt_ns[0] > 0 && bc.rtt_ns[0] > 0)
-		*ratio = c->rtt_ns[0] / bc.rtt_ns[0];
+		*ratio = *unpaired = c->rtt_ns[0] / bc.rtt_ns[0];
+	if (c->size == 64 && b->row->kind == BK_RAW &&
+	    bench_pair_ratio(x) > 0) {
+		*ratio = bench_pair_ratio(x);
+		paired = 1;
+	}
 	if (c->bytes_per_s > 0 && bc.bytes_per_s > 0)
 		*tratio = c->bytes_per_s / bc.bytes_per_s;
+	return paired;
 }
 
 /* ---- JSON ----------------------------------------------------------------
@@ -187,9 +220,9 @@ json_cell(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 	  struct bench_result *x, const struct bench_cell *c, int first)
 {
 	struct bench_result *b = bench_baseline(res, n, x);
-	double ratio, tratio;
+	double ratio, tratio, unpaired;
+	int paired = cell_ratios(o, x, b, c, &ratio, &tratio, &unpaired);
 
-	cell_ratios(o, b, c, &ratio, &tratio);
 	fprintf(f, "%s\n    {\"mechanism\": ", first ? "" : ",");
 	jstr(f, x->row->name);
 	fprintf(f, ", \"mech\": ");
@@ -221,6 +254,9 @@ json_cell(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 	jstr(f, b ? b->row->name : NULL);
 	fprintf(f, ", \"ratio\": ");
 	jnum(f, ratio, 3);
+	fprintf(f, ", \"ratio_paired\": %s", paired ? "true" : "false");
+	fprintf(f, ", \"ratio_unpaired\": ");
+	jnum(f, unpaired, 3);
 	fprintf(f, ", \"tput_ratio\": ");
 	jnum(f, tratio, 3);
 	fprintf(f, "}");
@@ -265,6 +301,7 @@ bench_json(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 			"\"rtt_spread_pct\": null, \"setup_us\": null, "
 			"\"msgs_per_s\": %.1f, \"bytes_per_s\": %.0f, "
 			"\"baseline\": null, \"ratio\": null, "
+			"\"ratio_paired\": false, \"ratio_unpaired\": null, "
 			"\"tput_ratio\": null}",
 			first ? "" : ",", BENCH_MEMCPY_BLOCK,
 			bench_med(ref->memcpy_bps, ref->nmemcpy) /
@@ -348,9 +385,9 @@ bench_csv(FILE *f, const struct bench_opts *o, struct bench_result *res, int n,
 
 		for (int k = 0; k < nc; k++) {
 			const struct bench_cell *c = &cells[k];
-			double ratio, tratio;
+			double ratio, tratio, unpaired;
 
-			cell_ratios(o, b, c, &ratio, &tratio);
+			cell_ratios(o, x, b, c, &ratio, &tratio, &unpaired);
 			cstr(f, x->row->name);
 			fprintf(f, ",%s,%s,%zu,%s", x->row->mech,
 				kind_name[x->row->kind], c->size,

@@ -203,8 +203,9 @@ struct outcome {
 	char note[2][160];
 	int64_t setup_ns;
 	uint64_t maxmsg;
-	double rate; /* stream: messages per second */
-	struct bench_hist hist;
+	double rate;		 /* stream: messages per second */
+	struct bench_hist hist;	 /* a paired run: the raw row's */
+	struct bench_hist hist2; /* a paired run: the ipckit row's */
 };
 
 static const struct bench_opts *opts;
@@ -392,6 +393,120 @@ lat_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	return 0;
 }
 
+int
+bench_pair_slot(long cycle, int block)
+{
+	return (int)((cycle + block) % 2);
+}
+
+/*
+ * One block of n round trips on one row of a paired run. A times each
+ * into h, except the first: it follows the other mechanism's block or a
+ * control exchange, and so is the first of a chain (t0 read before it).
+ * B echoes; h NULL records nothing (warm-up).
+ */
+static int
+pair_block(const struct bench_row *r, struct bench_end *e, unsigned char *buf,
+	   size_t len, long n, uint64_t *seq, struct bench_hist *h, int64_t clk)
+{
+	int64_t t0 = bench_now_ns(), t1;
+	int rc;
+
+	for (long i = 0; i < n; i++) {
+		uint64_t stamp = ++*seq * 2654435761u + 1, got = 0;
+
+		if (e->side == 1) {
+			if ((rc = r->recv(e, buf, len)) < 0 ||
+			    (rc = r->send(e, buf, len)) < 0)
+				return rc;
+			continue;
+		}
+		if (len >= 8)
+			memcpy(buf, &stamp, 8);
+		if (len >= 16)
+			memcpy(buf + len - 8, &stamp, 8);
+		if ((rc = r->send(e, buf, len)) < 0 ||
+		    (rc = r->recv(e, buf, len)) < 0)
+			return rc;
+		t1 = bench_now_ns();
+		if (len >= 8) {
+			memcpy(&got, buf, 8);
+			if (got == stamp && len >= 16)
+				memcpy(&got, buf + len - 8, 8);
+			if (got != stamp) {
+				snprintf(e->note, sizeof(e->note),
+					 "paired echo %llu came back altered",
+					 (unsigned long long)*seq);
+				return -EBADMSG;
+			}
+		}
+		if (h && i > 0)
+			bench_hist_add(h, t1 - t0 - clk > 0
+						  ? (uint64_t)(t1 - t0 - clk)
+						  : 1);
+		t0 = t1;
+	}
+	return 0;
+}
+
+/*
+ * A paired run: rows r[0] (raw) and r[1] (ours), both open in these two
+ * processes. Each warms up, then cycles of two blocks of BENCH_PAIR_BLOCK
+ * round trips (bench_pair_slot: raw, ours; then ours, raw; ...) until the
+ * budget is spent (the clock, or each row's rounds), A saying "more" or
+ * "stop" over the control pipe after every cycle. Both sides run the same
+ * schedule, so B always echoes on the mechanism A sends on. Machine
+ * drift slower than a cycle (a few ms) lands on both histograms alike.
+ */
+static int
+pair_side(const struct bench_row *const *r, struct bench_end *e,
+	  const struct job *j, unsigned char *buf, struct outcome *out)
+{
+	struct bench_hist *h[2] = { &out->hist, &out->hist2 };
+	int64_t clk = 0, deadline;
+	uint64_t seq = 0;
+	int rc, stop = 0;
+	char line[16];
+
+	bench_hist_reset(h[0]);
+	bench_hist_reset(h[1]);
+	if (e[0].side == 0)
+		clk = bench_clock_ns();
+	for (int k = 0; k < 2; k++)
+		if ((rc = pair_block(r[k], &e[k], buf, j->size, j->warmup, &seq,
+				     NULL, 0)) < 0)
+			return rc;
+	deadline = bench_now_ns() + (int64_t)(j->duration * 1e9);
+	for (long c = 0; !stop; c++) {
+		for (int b = 0; b < 2; b++) {
+			int k = bench_pair_slot(c, b);
+
+			if ((rc = pair_block(r[k], &e[k], buf, j->size,
+					     BENCH_PAIR_BLOCK, &seq,
+					     e[0].side == 0 ? h[k] : NULL,
+					     clk)) < 0)
+				return rc;
+		}
+		if (e[0].side == 1) {
+			if ((rc = bench_ctl_recv(&e[0], line, sizeof(line))) <
+			    0)
+				return rc;
+			if (strcmp(line, "stop") != 0 &&
+			    strcmp(line, "more") != 0)
+				return -EPROTO;
+			stop = line[0] == 's';
+			continue;
+		}
+		stop = j->duration > 0
+			       ? bench_now_ns() >= deadline
+			       : h[0]->count >= (uint64_t)j->rounds &&
+					 h[1]->count >= (uint64_t)j->rounds;
+		if ((rc = bench_ctl_send(&e[0], stop ? "stop" : "more")) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * The payload of every stream (and of zero-copy rows in place): word 0 is
  * the message's sequence number, word i a pattern of it (base + i * step),
@@ -572,37 +687,52 @@ stream_side(const struct bench_row *r, struct bench_end *e, const struct job *j,
 	return 0;
 }
 
+/*
+ * One side: open each row in order (a paired run: raw fully, then ours,
+ * the same order on both sides, so rendezvous never cross), play, close
+ * in reverse. Every row whose open was called is closed: rows close what a
+ * failed open left half-made.
+ */
 static void
-side_main(const struct bench_row *r, struct bench_end *e, const struct job *j,
-	  struct outcome *out)
+side_main(const struct bench_row *const *r, int nr, struct bench_end *e,
+	  const struct job *j, struct outcome *out)
 {
 	size_t cap = j->size > 64 ? j->size : 64;
 	unsigned char *buf = NULL;
 	int64_t t0;
-	int rc;
+	int rc = 0, opened = 0, ex = 0, s = e[0].side;
 
 	alarm((unsigned)j->alarm_s);
-	(void)bench_pin(0, opts->cpu[e->side]); /* checked up front */
+	(void)bench_pin(0, opts->cpu[s]); /* checked up front */
 	t0 = bench_now_ns();
-	rc = r->open(r, e);
-	if (rc == 0 && e->side == 0) {
-		out->setup_ns = bench_now_ns() - t0;
-		out->maxmsg = e->maxmsg;
+	for (; rc == 0 && opened < nr; opened++) {
+		rc = r[opened]->open(r[opened], &e[opened]);
+		if (rc == 0 && e[opened].maxmsg && j->size > e[opened].maxmsg &&
+		    j->mode == JOB_LAT)
+			rc = -EMSGSIZE;
 	}
-	if (rc == 0 && e->maxmsg && j->size > e->maxmsg && j->mode == JOB_LAT)
-		rc = -EMSGSIZE;
+	if (rc == 0 && s == 0) {
+		out->setup_ns = bench_now_ns() - t0;
+		out->maxmsg = e[0].maxmsg;
+	}
 	if (rc == 0 && (buf = aligned_alloc(64, (cap + 63) / 64 * 64)) == NULL)
 		rc = -ENOMEM;
 	if (rc == 0) {
 		memset(buf, 0, cap);
-		rc = j->mode == JOB_LAT ? lat_side(r, e, j, buf, out)
-					: stream_side(r, e, j, buf, out);
+		rc = nr == 2		  ? pair_side(r, e, j, buf, out)
+		     : j->mode == JOB_LAT ? lat_side(r[0], e, j, buf, out)
+					  : stream_side(r[0], e, j, buf, out);
 	}
-	r->close(e); /* rows close what a failed open left half-made */
+	while (opened-- > 0)
+		r[opened]->close(&e[opened]);
+	for (int k = 0; k < nr; k++)
+		ex |= (r[k]->flags & BF_EXIT) != 0;
 	free(buf);
-	out->rc[e->side] = rc;
-	memcpy(out->note[e->side], e->note, sizeof(e->note));
-	if (r->flags & BF_EXIT)
+	out->rc[s] = rc;
+	for (int k = nr - 1; k >= 0; k--)
+		if (e[k].note[0])
+			memcpy(out->note[s], e[k].note, sizeof(e[k].note));
+	if (ex)
 		exit(rc < 0);
 	_exit(rc < 0);
 }
@@ -653,13 +783,17 @@ reap(pid_t pid, int grace_ms)
 	}
 }
 
+/*
+ * Fork one pair for nr rows (1, or 2: a paired run, raw then ours), each
+ * prepared here and cleaned up after both sides are gone.
+ */
 static int
-run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
-	 char *note, size_t notelen)
+run_rows(const struct bench_row *const *r, int nr, const struct job *j,
+	 struct outcome *out, char *note, size_t notelen)
 {
 	struct outcome *sh;
-	void *shared = NULL;
-	int ab[2], ba[2], rc = 0, st[2];
+	void *shared[2] = { NULL, NULL };
+	int ab[2], ba[2], rc = 0, st[2], prepared = 0;
 	pid_t pid[2];
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -678,10 +812,13 @@ run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
 	}
 	name_seq++;
 	cur_job = j;
-	if (r->prepare && (rc = r->prepare(r, &shared)) < 0) {
-		snprintf(note, notelen, "prepare: %s", ik_strerror(rc));
-		goto out_ba;
-	}
+	for (; prepared < nr; prepared++)
+		if (r[prepared]->prepare &&
+		    (rc = r[prepared]->prepare(r[prepared],
+					       &shared[prepared])) < 0) {
+			snprintf(note, notelen, "prepare: %s", ik_strerror(rc));
+			goto out_prep;
+		}
 	fflush(NULL);
 	for (int s = 1; s >= 0; s--) {
 		pid[s] = fork();
@@ -694,17 +831,19 @@ run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
 			goto out_prep;
 		}
 		if (pid[s] == 0) {
-			struct bench_end e = {
-				.side = s,
-				.ctl_tx = s ? ba[1] : ab[1],
-				.ctl_rx = s ? ab[0] : ba[0],
-				.shared = shared,
-				.timeout_ms = 5000,
-			};
+			struct bench_end e[2];
 
+			memset(e, 0, sizeof(e));
+			for (int k = 0; k < nr; k++) {
+				e[k].side = s;
+				e[k].ctl_tx = s ? ba[1] : ab[1];
+				e[k].ctl_rx = s ? ab[0] : ba[0];
+				e[k].shared = shared[k];
+				e[k].timeout_ms = 5000;
+			}
 			close(s ? ab[1] : ba[1]);
 			close(s ? ba[0] : ab[0]);
-			side_main(r, &e, j, sh);
+			side_main(r, nr, e, j, sh);
 		}
 	}
 	close(ab[0]), close(ab[1]), close(ba[0]), close(ba[1]);
@@ -736,20 +875,28 @@ run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
 			 sh->note[s][0] ? ": " : "", sh->note[s]);
 	}
 	memcpy(out, sh, sizeof(*out));
-	if (r->cleanup)
-		r->cleanup(r, shared);
+	while (prepared-- > 0)
+		if (r[prepared]->cleanup)
+			r[prepared]->cleanup(r[prepared], shared[prepared]);
 	munmap(sh, sizeof(*sh));
 	return rc;
 out_prep:
-	if (r->cleanup)
-		r->cleanup(r, shared);
-out_ba:
+	while (prepared-- > 0)
+		if (r[prepared]->cleanup)
+			r[prepared]->cleanup(r[prepared], shared[prepared]);
 	close(ba[0]), close(ba[1]);
 out_ab:
 	close(ab[0]), close(ab[1]);
 out_map:
 	munmap(sh, sizeof(*sh));
 	return rc;
+}
+
+static int
+run_pair(const struct bench_row *r, const struct job *j, struct outcome *out,
+	 char *note, size_t notelen)
+{
+	return run_rows(&r, 1, j, out, note, notelen);
 }
 
 /* ---- the whole run --------------------------------------------------------
@@ -957,10 +1104,10 @@ record_slat(struct bench_result *x, int s, const struct outcome *out)
 }
 
 /*
- * The order rows run in: each ipckit row right after its baseline (raw
- * system calls, floor, futex), so that load changing during a repetition
- * lands on both sides of a ratio alike; odd repetitions run the order
- * backwards, so neither side of a pair always goes first.
+ * The order rows run in: each ipckit row right after its raw twin, so that load
+ * changing during a repetition lands on both sides of a ratio alike; odd
+ * repetitions run the order backwards, so neither side of a pair always goes
+ * first.
  */
 static int *run_order; /* NULL (no memory): the rows' own order */
 
@@ -985,7 +1132,7 @@ make_order(struct bench_result *res, int n)
 		placed[i] = 1;
 		for (int j = i + 1; j < n; j++)
 			if (!placed[j] &&
-			    bench_baseline(res, n, &res[j]) == &res[i]) {
+			    bench_raw_twin(res, n, &res[j]) == &res[i]) {
 				run_order[k++] = j;
 				placed[j] = 1;
 			}
@@ -1002,6 +1149,37 @@ nth(int k, int n, int rep)
 	return run_order != NULL ? run_order[at] : at;
 }
 
+/*
+ * The paired run of ipckit row x and its raw twin b: p50 of each, and
+ * their quotient, for this repetition. A failure fails the ipckit row:
+ * both rows ran alone just before, so it is the pairing that broke.
+ */
+static void
+paired_run(struct bench_result *x, struct bench_result *b, const struct job *j)
+{
+	const struct bench_row *r[2] = { b->row, x->row };
+	struct outcome out;
+	char note[200];
+	double p[2];
+	int rc = run_rows(r, 2, j, &out, note, sizeof(note));
+
+	if (rc < 0) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "paired with %.40s: %.140s",
+			 b->row->name, note);
+		fail_row(x, rc, why);
+		return;
+	}
+	p[0] = bench_hist_quantile(&out.hist, 0.50) / 1e3;
+	p[1] = bench_hist_quantile(&out.hist2, 0.50) / 1e3;
+	if (p[0] <= 0 || p[1] <= 0)
+		return;
+	x->pair_p50[0][x->npair] = p[0];
+	x->pair_p50[1][x->npair] = p[1];
+	x->pair_ratio[x->npair++] = p[1] / p[0];
+}
+
 static void
 latency_pass(struct bench_result *res, int n, int rep, int reps)
 {
@@ -1013,7 +1191,7 @@ latency_pass(struct bench_result *res, int n, int rep, int reps)
 
 	for (int k = 0; k < n; k++) {
 		int i = nth(k, n, rep);
-		struct bench_result *x = &res[i];
+		struct bench_result *x = &res[i], *b;
 		int rc;
 
 		progress("round trips", rep, reps, k, n, x->row->name);
@@ -1028,6 +1206,11 @@ latency_pass(struct bench_result *res, int n, int rep, int reps)
 		for (int s = 0; s < opts->nsizes; s++)
 			if (opts->sizes[s] == 64 && bench_sized_rtt(x->row))
 				record_slat(x, s, &out);
+		if ((b = bench_raw_twin(res, n, x)) != NULL) {
+			progress("paired round trips", rep, reps, k, n,
+				 x->row->name);
+			paired_run(x, b, &j);
+		}
 	}
 }
 

@@ -240,7 +240,11 @@ ratio_list(const struct bench_opts *o, struct bench_result *res, int n)
 			continue;
 		snprintf(what, sizeof(what), "%s vs raw %s (RTT p50)", r->name,
 			 r->mech);
-		fprintf(out, "  %-52s %6.2fx\n", what, v);
+		if (bench_pair_ratio(&res[i]) > 0)
+			fprintf(out, "  %-52s %6.2fx paired, %.2fx apart\n",
+				what, bench_pair_ratio(&res[i]), v);
+		else
+			fprintf(out, "  %-52s %6.2fx\n", what, v);
 	}
 	for (size_t k = 0; k < sizeof(ratios) / sizeof(ratios[0]); k++) {
 		const struct ratio *q = &ratios[k];
@@ -378,8 +382,11 @@ main_table(const struct bench_opts *o, struct bench_result *res, int n,
 		}
 		if ((b = bench_baseline(res, n, x)) != NULL)
 			snprintf(ra, sizeof(ra), "%.2fx",
-				 bench_med(x->p50, x->nlat) /
-					 bench_med(b->p50, b->nlat));
+				 b->row->kind == BK_RAW &&
+						 bench_pair_ratio(x) > 0
+					 ? bench_pair_ratio(x)
+					 : bench_med(x->p50, x->nlat) /
+						   bench_med(b->p50, b->nlat));
 		fprintf(out, MAIN_FMT, mark(x->row), x->row->name, p50, p99, sm,
 			lg, ra, p ? p->persist : "-", p ? p->capacity : "-");
 	}
@@ -406,9 +413,13 @@ main_table(const struct bench_opts *o, struct bench_result *res, int n,
 	for (int i = 0; bench_missing_peers[i].name; i++)
 		fprintf(out, "* %-26s skipped: not built\n",
 			bench_missing_peers[i].name);
-	fprintf(out, "Baselines: each ipckit row against its raw system "
-		     "calls; the spinning and zero-copy rings and shm against "
-		     "the floor,\nthe blocking ring against a raw futex.\n");
+	fprintf(out,
+		"Baselines: each ipckit row against its raw system "
+		"calls, paired (both in the same two processes,\n"
+		"alternating blocks of %d round trips); the spinning and "
+		"zero-copy rings and shm against the floor,\nthe blocking "
+		"ring against a raw futex.\n",
+		BENCH_PAIR_BLOCK);
 }
 
 /* The ring's round trip by size: zero-copy moves no bytes, so it should
@@ -586,7 +597,8 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 		    (base = bench_baseline(res, n, x)) == NULL ||
 		    base->row->kind != BK_RAW)
 			continue;
-		r = p50_of(x) / p50_of(base);
+		r = bench_pair_ratio(x) > 0 ? bench_pair_ratio(x)
+					    : p50_of(x) / p50_of(base);
 		if (nr == 0 || r < lo)
 			lo = r;
 		if (nr == 0 || r > hi) {

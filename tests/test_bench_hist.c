@@ -268,6 +268,68 @@ test_order_baseline_cells(void **state)
 }
 
 /*
+ * Paired runs: the block schedule runs each row once a cycle, raw first in
+ * even cycles and ours first in odd ones; an ipckit row's twin is its raw
+ * row even before anything is measured (the run order needs it then), and
+ * never a floor or a failed row; the ratio is the median of the
+ * repetitions' and takes over the 64 B ratio (CSV shows it), the other
+ * sizes keep the quotient of the rows' own figures.
+ */
+static void
+test_pairing(void **state)
+{
+	static struct bench_result res[6];
+	struct bench_opts o = { .nsizes = 1, .sizes = { 64 } };
+	struct bench_refs ref = { 0 };
+	char *text = NULL, *line;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	for (long c = 0; c < 6; c++) {
+		assert_int_equal(bench_pair_slot(c, 0), c % 2);
+		assert_int_equal(bench_pair_slot(c, 1), 1 - c % 2);
+	}
+	memset(res, 0, sizeof(res));
+	for (int i = 0; i < 6; i++)
+		res[i].row = &rows[i];
+	/* nothing measured yet */
+	assert_ptr_equal(bench_raw_twin(res, 6, &res[1]), &res[0]);
+	assert_null(bench_raw_twin(res, 6, &res[0])); /* raw: none */
+	assert_null(bench_raw_twin(res, 6, &res[3])); /* ring: the floor */
+	assert_null(bench_raw_twin(res, 6, &res[5])); /* no pmq (raw) */
+	res[0].state = BR_FAILED;
+	assert_null(bench_raw_twin(res, 6, &res[1]));
+	res[0].state = BR_OK;
+
+	assert_true(bench_pair_ratio(&res[1]) < 0);
+	res[1].npair = 3;
+	res[1].pair_ratio[0] = 1.25;
+	res[1].pair_ratio[1] = 0.5;
+	res[1].pair_ratio[2] = 1.0;
+	assert_true(bench_pair_ratio(&res[1]) == 1.0);
+	assert_true(res[1].pair_ratio[0] == 1.25); /* not reordered */
+
+	lat(&res[0], 10);
+	lat(&res[1], 12); /* apart: 1.2x; paired: 1.0x */
+	assert_non_null(f = open_memstream(&text, &len));
+	bench_csv(f, &o, res, 2, &ref);
+	assert_int_equal(fclose(f), 0);
+	line = strstr(text, "\n\"unix (ik_chan)\",");
+	assert_non_null(line);
+	assert_non_null(strstr(line, ",\"unix (raw)\",1.000,"));
+	free(text);
+
+	res[1].npair = 0; /* no paired run: the rows' own figures */
+	text = NULL;
+	assert_non_null(f = open_memstream(&text, &len));
+	bench_csv(f, &o, res, 2, &ref);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, ",\"unix (raw)\",1.200,"));
+	free(text);
+}
+
+/*
  * The streams' payload: every length from 0 to 300 and some odd large ones
  * round-trip through fill and check; one changed byte anywhere, a message
  * of another sequence number, or a stale one (previous lap) fails.
@@ -328,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_beyond_range_is_clamped),
 		cmocka_unit_test(test_median_and_spread),
 		cmocka_unit_test(test_order_baseline_cells),
+		cmocka_unit_test(test_pairing),
 		cmocka_unit_test(test_payload_fill_check),
 	};
 

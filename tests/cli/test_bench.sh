@@ -75,6 +75,23 @@ assert u["baseline"] == "unix (raw)" and u["ratio"] > 0, u
 assert by["ring, blocking"][64]["baseline"] == "futex"
 assert by["ring, spinning"][64]["baseline"] == "cache-line floor"
 assert by["pipe (raw)"][64]["baseline"] is None
+# every ipckit row with a raw twin: its 64 B ratio from the paired run
+# (both rows in the same two processes), the rows' own quotient beside it
+for m in ("pipe", "fifo", "unix", "unixgram", "unixpacket", "abstract",
+          "tcp", "udp", "pmq", "svmq"):
+    c = [r for r in res if r["mech"] == m and r["kind"] == "ours"
+         and r["size"] == 64]
+    assert len(c) == 1 and c[0]["state"] == "ok", (m, c)
+    c = c[0]
+    assert c["baseline"] == m + " (raw)", c
+    assert c["ratio_paired"] is True and c["ratio"] > 0, c
+    assert c["ratio_unpaired"] > 0, c
+for r in res:
+    assert isinstance(r["ratio_paired"], bool), r
+    if r["ratio_paired"]:
+        assert r["size"] == 64 and r["kind"] == "ours", r
+    else:
+        assert r["ratio"] == r["ratio_unpaired"], r
 # throughput measured where it fits, a note where it does not
 assert by["pipe (raw)"][4096]["msgs_per_s"] > 0
 assert by["pmq (raw)"][1048576]["bytes_per_s"] is None
@@ -121,6 +138,8 @@ awk '/^[ ^*] / && ($0 ~ / us / || $0 ~ / ms /) {
 	last = v }' "$ikt_tmp/main" || fail "main table not sorted by RTT p50"
 grep -Eq '^  unix \(ik_chan\) .* [0-9]+\.[0-9]{2}x ' "$ikt_tmp/main" ||
 	fail "no ratio for unix (ik_chan)"
+grep -Eq '^  unix \(ik_chan\) vs raw unix \(RTT p50\) +[0-9]+\.[0-9]{2}x paired, [0-9]+\.[0-9]{2}x apart$' \
+	"$out" || fail "no paired and unpaired ratio for unix (ik_chan)"
 grep -Eq '^  pipe \(raw\) .* - +no \(no name\) +64 KiB buffered$' \
 	"$ikt_tmp/main" || fail "pipe (raw): no '-' ratio, persistence, capacity"
 grep -Eq '^ring, zero-copy +[0-9.]+ us +[0-9.]+ (us|ms)' "$out" ||
