@@ -241,7 +241,8 @@ bind_path(struct ik_sock *s, const struct ik_sock_addr *a, unsigned mode)
 		goto fail;
 	}
 	/* a kernel that ignored the fchmod: close the gap now */
-	if ((st.st_mode & ACCESSPERMS & ~mode) && chmod(un->sun_path, mode) < 0) {
+	if ((st.st_mode & ACCESSPERMS & ~mode) &&
+	    chmod(un->sun_path, mode) < 0) {
 		r = -errno;
 		goto fail;
 	}

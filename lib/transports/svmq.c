@@ -134,7 +134,8 @@ check_creation(struct ik_chan *c, struct svmq *p, char *err, size_t errlen)
 		    0 ||
 	    (r = ik_msgq_stat(p->id, &st)) < 0)
 		return r;
-	if ((ik_addr_opt(&c->addr, "mode") && mode != (st.mode & ACCESSPERMS)) ||
+	if ((ik_addr_opt(&c->addr, "mode") &&
+	     mode != (st.mode & ACCESSPERMS)) ||
 	    (qbytes && qbytes != st.qbytes))
 		return ik__chan_bad(err, errlen,
 				    "svmq: the queue exists with mode=%04o&"
