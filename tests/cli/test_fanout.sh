@@ -71,10 +71,16 @@ if [ -n "${IKT_SANITIZE:-}" ]; then
 	big=268435456
 	rss_max=262144
 fi
+# under memcheck (IKT_WRAP) 64 MiB: memcheck moves a few MB/s, and its own
+# RSS is the tool's; bounded memory is the plain run's to show
+if [ -n "${IKT_WRAP:-}" ]; then
+	big=67108864
+	rss_max=4194304
+fi
 yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c $big |
 	timeout "$IKT_T" "$F" fanout -j 2 --stats -- cat 2>"$t/stats" |
 	wc -c >"$t/count"
-expect_eq "bytes out of 1 GiB through cat" "$(cat "$t/count")" "$big"
+expect_eq "bytes out of $big through cat" "$(cat "$t/count")" "$big"
 rss=$(sed -n 's/^ipckit fanout: max RSS \([0-9]*\) KiB$/\1/p' "$t/stats")
 [ -n "$rss" ] || fail "--stats printed no max RSS: $(cat "$t/stats")"
 note "max RSS of fanout over $big bytes: $rss KiB"
@@ -85,7 +91,7 @@ grep -q "^ipckit fanout: total: $lines records, $big bytes in, $big bytes out" "
 grep -q '^ipckit fanout: worker 1 (pid [0-9]*): [0-9]* records, .*records/s, .* MB/s in$' "$t/stats" ||
 	fail "--stats per worker: $(cat "$t/stats")"
 # an independent look at the same figure where GNU time is installed
-if [ -x /usr/bin/time ] && [ -z "${IKT_SANITIZE:-}" ]; then
+if [ -x /usr/bin/time ] && [ -z "${IKT_SANITIZE:-}" ] && [ -z "${IKT_WRAP:-}" ]; then
 	yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 268435456 |
 		/usr/bin/time -f %M -o "$t/rss" "$F" fanout -j 2 -- cat >/dev/null
 	[ "$(cat "$t/rss")" -lt $rss_max ] || fail "GNU time: max RSS $(cat "$t/rss") KiB"
