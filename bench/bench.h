@@ -223,6 +223,8 @@ int bench_report_dat(const struct bench_opts *o, struct bench_result *res,
 /* ---- export (bench/export.c) ---------------------------------------------
  */
 
+/* The index of size in o->sizes, or -1. */
+int bench_size_index(const struct bench_opts *o, size_t size);
 /* The median of v[0..n) without reordering it; 0 for none. */
 double bench_med(const double *v, int n);
 /* The row r is measured against (its raw system calls, or for the ring

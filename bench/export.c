@@ -88,8 +88,8 @@ bench_pair_ratio(const struct bench_result *x)
 	return x->npair > 0 ? bench_med(x->pair_ratio, x->npair) : -1;
 }
 
-static int
-size_index(const struct bench_opts *o, size_t size)
+int
+bench_size_index(const struct bench_opts *o, size_t size)
 {
 	for (int s = 0; s < o->nsizes; s++)
 		if (o->sizes[s] == size)
@@ -101,7 +101,7 @@ static void
 cell_at(const struct bench_opts *o, const struct bench_result *x, size_t size,
 	struct bench_cell *c)
 {
-	int s = size_index(o, size);
+	int s = bench_size_index(o, size);
 
 	memset(c, 0, sizeof(*c));
 	c->size = size;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "tool.h"
 
 struct mside {
 	int fd;	 /* socket */
@@ -31,26 +32,12 @@ struct mside {
 	char qname[64];
 };
 
-/*
- * SIGPIPE ignored, as in the ik_chan rows (ik_sig_ignore_sigpipe): a
- * vanished peer is EPIPE on both sides of the comparison.
- */
-static int
-ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
-}
-
 static struct mside *
 mside_new(struct bench_end *e)
 {
 	/* NULL (reported as -ENOMEM) also if SIGPIPE cannot be ignored */
-	struct mside *m = ignore_sigpipe() == 0 ? calloc(1, sizeof(*m)) : NULL;
+	struct mside *m =
+		bench_ignore_sigpipe() == 0 ? calloc(1, sizeof(*m)) : NULL;
 
 	if (m) {
 		m->fd = m->lfd = m->qin = m->qout = -1;

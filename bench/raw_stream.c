@@ -18,32 +18,18 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "tool.h"
 
 struct sfd {
 	int rfd, wfd, lfd;
 	char path[108]; /* created by this side: removed on close */
 };
 
-/*
- * SIGPIPE ignored, as in the ik_chan rows (ik_sig_ignore_sigpipe): a
- * vanished peer is EPIPE on both sides of the comparison.
- */
-static int
-ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
-}
-
 static struct sfd *
 sfd_new(struct bench_end *e)
 {
 	/* NULL (reported as -ENOMEM) also if SIGPIPE cannot be ignored */
-	struct sfd *s = ignore_sigpipe() == 0 ? malloc(sizeof(*s)) : NULL;
+	struct sfd *s = bench_ignore_sigpipe() == 0 ? malloc(sizeof(*s)) : NULL;
 
 	if (s) {
 		s->rfd = s->wfd = s->lfd = -1;

@@ -30,15 +30,6 @@ find(struct bench_result *res, int n, const char *mech, enum bench_kind k)
 	return NULL;
 }
 
-static int
-size_index(const struct bench_opts *o, size_t size)
-{
-	for (int s = 0; s < o->nsizes; s++)
-		if (o->sizes[s] == size)
-			return s;
-	return -1;
-}
-
 static void
 fmt_size(char *buf, size_t len, size_t v)
 {
@@ -83,7 +74,7 @@ static void
 seed_table(const struct bench_opts *o, struct bench_result *res, int n,
 	   const struct bench_probe *pr, int npr)
 {
-	int s4 = size_index(o, 4096);
+	int s4 = bench_size_index(o, 4096);
 
 	fprintf(out,
 		"IPC comparison, measured (round trip p50 at 64 B; throughput "
@@ -206,7 +197,7 @@ ratio_value(const struct bench_opts *o, struct bench_result *res, int n,
 	    enum bench_kind kb, int tput, double *v)
 {
 	struct bench_result *x = find(res, n, a, ka), *y = find(res, n, b, kb);
-	int s = size_index(o, 64);
+	int s = bench_size_index(o, 64);
 
 	if (y == NULL && kb == BK_OURS) /* until that transport lands */
 		y = find(res, n, b, BK_RAW);
@@ -499,7 +490,7 @@ row_of(struct bench_result *res, int n, const char *mech, enum bench_kind k)
 static double
 tput_at(const struct bench_opts *o, const struct bench_result *x, size_t size)
 {
-	int s = size_index(o, size);
+	int s = bench_size_index(o, size);
 
 	return x && s >= 0 && x->ntput[s] > 0
 		       ? bench_med(x->tput[s], x->ntput[s]) * (double)size

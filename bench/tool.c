@@ -1,8 +1,10 @@
 /* Helpers shared by the bench programs (see bench/tool.h). */
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <ipckit/error.h>
@@ -55,4 +57,17 @@ bench_die(const char *prog, const char *what, int err)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, what, ik_strerror(err));
 	exit(1);
+}
+
+/* As in the ik_chan rows (ik_sig_ignore_sigpipe): a vanished peer is EPIPE
+ * on both sides of a comparison. */
+int
+bench_ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
 }

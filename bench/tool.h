@@ -12,6 +12,8 @@
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t bench_now_ns(void);
+/* SIGPIPE ignored (the raw rows, like the ik_chan ones): 0 or -errno. */
+int bench_ignore_sigpipe(void);
 
 /* Pin pid (0: the caller) to cpu. 0, or a negative errno. */
 int bench_pin(pid_t pid, int cpu);
