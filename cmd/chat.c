@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -117,6 +118,8 @@ static void
 spawn_server(const char *room, const struct ik_chat_opts *o)
 {
 	char gid[32];
+	char exe[PATH_MAX];
+	ssize_t n;
 	pid_t pid;
 	int fd, st;
 
@@ -135,12 +138,22 @@ spawn_server(const char *room, const struct ik_chat_opts *o)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		if (o->shared)
-			execl("/proc/self/exe", "ipckit", "chat", "--serve",
-			      "--group", gid, "--", room, (char *)NULL);
-		else
-			execl("/proc/self/exe", "ipckit", "chat", "--serve",
-			      "--", room, (char *)NULL);
+		/* ourselves, by the path /proc/self/exe names: exec'ing the
+		 * link itself runs the wrong program under a tool that loads
+		 * us (valgrind: its own binary, while it answers readlink
+		 * with our path); the link itself if that path is gone */
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		for (int k = n > 0 ? 0 : 1; k < 2; k++) {
+			const char *prog = k == 0 ? exe : "/proc/self/exe";
+
+			if (o->shared)
+				execl(prog, "ipckit", "chat", "--serve",
+				      "--group", gid, "--", room, (char *)NULL);
+			else
+				execl(prog, "ipckit", "chat", "--serve", "--",
+				      room, (char *)NULL);
+		}
 		_exit(127);
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
