@@ -67,6 +67,9 @@ wait_for grep -q 'listening on' "$d/r.err"
 timeout "$IKT_T" nc -N 127.0.0.1 "$(port_of r)" <"$d/blob"
 finish r 0
 cmp -s "$d/blob" "$d/r.out" || fail "nc -> recv (tcp): bytes differ"
+# emptied here, not by the redirection below: that happens in the child,
+# after the wait_for may have read the unix step's line still in the file
+: >"$d/s.err"
 timeout "$IKT_T" "$ik" send --raw --listen -v tcp:127.0.0.1:0 <"$d/blob" 2>"$d/s.err" &
 ps=$!
 ikt_pids="$ikt_pids $ps"
