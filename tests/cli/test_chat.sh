@@ -94,10 +94,21 @@ wait_for test ! -e "$dir"
 srv=$!
 ikt_pids="$ikt_pids $srv"
 wait_for test -p "$dir/server"
+# a client holds the room, so the server cannot leave idle (10 s without
+# clients) before the second one tries, however slowly that one starts
+mkfifo "$ikt_tmp/in.hold"
+"$IKT_IPCKIT" chat "$room" --name holder <"$ikt_tmp/in.hold" >"$ikt_tmp/hold" 2>&1 &
+hold=$!
+ikt_pids="$ikt_pids $hold"
+exec 5>"$ikt_tmp/in.hold"
+wait_for grep -q "you joined room $room as holder" "$ikt_tmp/hold"
 expect_status 1 "$IKT_IPCKIT" chat --serve "$room"
 grep -q 'already has a server' "$ikt_tmp/err" || fail "second server: $(cat "$ikt_tmp/err")"
-kill $srv
-wait $srv || fail "server exited $? on SIGTERM"
+exec 5>&-
+wait $hold || fail "holder exited $?"
+# the server may already have left with its last client: both end with 0
+kill $srv 2>/dev/null || true
+wait $srv || fail "server exited $? (SIGTERM or last client gone)"
 wait_for test ! -e "$dir"
 
 # --group: a shared room, 02770 with the group, FIFOs 0620
