@@ -130,6 +130,9 @@ for sig in TERM INT; do
 	exec 3>"$t/fifo" # the input stays open: only the signal ends the run
 	echo hello >&3
 	wait_for grep -q hello "$t/sig.out"
+	# one worker answering does not mean all three are up yet (memcheck
+	# starts them slowly): wait for three children, then look at them
+	wait_for sh -c "[ \$(pgrep -P $pid | wc -l) -eq 3 ]"
 	workers=$(pgrep -P "$pid" | tr '\n' ' ')
 	expect_eq "workers running" "$(echo $workers | wc -w)" 3
 	kill -s $sig "$pid"
