@@ -88,6 +88,30 @@ bench_pair_ratio(const struct bench_result *x)
 	return x->npair > 0 ? bench_med(x->pair_ratio, x->npair) : -1;
 }
 
+/* gnuplot data: one line per size, bytes/s of each row that carries a
+ * payload (NaN where not measured), in the rows' order. */
+void
+bench_tput_rows(FILE *f, const struct bench_opts *o,
+		const struct bench_result *res, int n)
+{
+	for (int s = 0; s < o->nsizes; s++) {
+		fprintf(f, "%zu", o->sizes[s]);
+		for (int i = 0; i < n; i++) {
+			if (res[i].state != BR_OK ||
+			    (res[i].row->flags & BF_NOPAYLOAD))
+				continue;
+			if (res[i].ntput[s] == 0)
+				fprintf(f, " NaN");
+			else
+				fprintf(f, " %.0f",
+					bench_med(res[i].tput[s],
+						  res[i].ntput[s]) *
+						(double)o->sizes[s]);
+		}
+		fputc('\n', f);
+	}
+}
+
 int
 bench_size_index(const struct bench_opts *o, size_t size)
 {
@@ -479,22 +503,7 @@ plot_script(FILE *f, const struct bench_opts *o, struct bench_result *res,
 			ncol++;
 		}
 	fputc('\n', f);
-	for (int s = 0; s < o->nsizes; s++) {
-		fprintf(f, "%zu", o->sizes[s]);
-		for (int i = 0; i < n; i++) {
-			if (res[i].state != BR_OK ||
-			    (res[i].row->flags & BF_NOPAYLOAD))
-				continue;
-			if (res[i].ntput[s] == 0)
-				fprintf(f, " NaN");
-			else
-				fprintf(f, " %.0f",
-					bench_med(res[i].tput[s],
-						  res[i].ntput[s]) *
-						(double)o->sizes[s]);
-		}
-		fputc('\n', f);
-	}
+	bench_tput_rows(f, o, res, n);
 	fprintf(f,
 		"EOD\nset multiplot layout 2,1\n"
 		"set title 'Round trip, 64 B ping-pong, p50 and p99 "

@@ -746,21 +746,6 @@ bench_report_dat(const struct bench_opts *o, struct bench_result *res, int n)
 		    !(res[i].row->flags & BF_NOPAYLOAD))
 			fprintf(f, " \"%s\"", res[i].row->name);
 	fprintf(f, "\n");
-	for (int s = 0; s < o->nsizes; s++) {
-		fprintf(f, "%zu", o->sizes[s]);
-		for (int i = 0; i < n; i++) {
-			if (res[i].state != BR_OK ||
-			    (res[i].row->flags & BF_NOPAYLOAD))
-				continue;
-			if (res[i].ntput[s] == 0)
-				fprintf(f, " NaN");
-			else
-				fprintf(f, " %.0f",
-					bench_med(res[i].tput[s],
-						  res[i].ntput[s]) *
-						(double)o->sizes[s]);
-		}
-		fprintf(f, "\n");
-	}
+	bench_tput_rows(f, o, res, n);
 	return fclose(f) != 0 ? -errno : 0;
 }
