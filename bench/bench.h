@@ -226,6 +226,9 @@ int bench_report_dat(const struct bench_opts *o, struct bench_result *res,
 /* gnuplot data, one line per size: bytes/s of each row with a payload. */
 void bench_tput_rows(FILE *f, const struct bench_opts *o,
 		     const struct bench_result *res, int n);
+/* The measured row of kind k for mechanism mech, or NULL. */
+struct bench_result *bench_find(struct bench_result *res, int n,
+				const char *mech, enum bench_kind k);
 /* The index of size in o->sizes, or -1. */
 int bench_size_index(const struct bench_opts *o, size_t size);
 /* The median of v[0..n) without reordering it; 0 for none. */

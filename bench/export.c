@@ -31,8 +31,8 @@ bench_med(const double *v, int n)
 	return bench_median(t, n);
 }
 
-static struct bench_result *
-find_ok(struct bench_result *res, int n, const char *mech, enum bench_kind k)
+struct bench_result *
+bench_find(struct bench_result *res, int n, const char *mech, enum bench_kind k)
 {
 	for (int i = 0; i < n; i++)
 		if (res[i].row->kind == k &&
@@ -61,11 +61,11 @@ bench_baseline(struct bench_result *res, int n, const struct bench_result *r)
 
 	if (r->row->kind != BK_OURS)
 		return NULL;
-	if ((b = find_ok(res, n, r->row->mech, BK_RAW)) != NULL)
+	if ((b = bench_find(res, n, r->row->mech, BK_RAW)) != NULL)
 		return b;
 	for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++)
 		if (strcmp(r->row->mech, other[k].mech) == 0)
-			return find_ok(res, n, other[k].base, other[k].kind);
+			return bench_find(res, n, other[k].base, other[k].kind);
 	return NULL;
 }
 

@@ -19,17 +19,6 @@ static FILE *out;
 static const char *const kind_name[BK_KINDS] = { "floor", "sync", "raw", "ours",
 						 "peer" };
 
-static struct bench_result *
-find(struct bench_result *res, int n, const char *mech, enum bench_kind k)
-{
-	for (int i = 0; i < n; i++)
-		if (res[i].row->kind == k &&
-		    strcmp(res[i].row->mech, mech) == 0 &&
-		    res[i].state == BR_OK && res[i].nlat > 0)
-			return &res[i];
-	return NULL;
-}
-
 static void
 fmt_size(char *buf, size_t len, size_t v)
 {
@@ -83,12 +72,12 @@ seed_table(const struct bench_opts *o, struct bench_result *res, int n,
 		"Speed (RTT, 4 KiB)", "Setup", "Persist", "Capacity", "Usage");
 	for (size_t k = 0; k < sizeof(seed) / sizeof(seed[0]); k++) {
 		struct bench_result *x =
-			find(res, n, seed[k].mech, seed[k].kind);
+			bench_find(res, n, seed[k].mech, seed[k].kind);
 		char speed[48] = "-", setup[16] = "-", tp[24] = "";
 		const char *persist = "-", *cap = "-";
 
 		if (x == NULL && seed[k].kind == BK_OURS)
-			x = find(res, n, seed[k].mech, BK_RAW);
+			x = bench_find(res, n, seed[k].mech, BK_RAW);
 		if (x != NULL) {
 			snprintf(setup, sizeof(setup), "%.0f us",
 				 bench_med(x->setup, x->nlat));
@@ -196,11 +185,12 @@ ratio_value(const struct bench_opts *o, struct bench_result *res, int n,
 	    const char *a, enum bench_kind ka, const char *b,
 	    enum bench_kind kb, int tput, double *v)
 {
-	struct bench_result *x = find(res, n, a, ka), *y = find(res, n, b, kb);
+	struct bench_result *x = bench_find(res, n, a, ka),
+			    *y = bench_find(res, n, b, kb);
 	int s = bench_size_index(o, 64);
 
 	if (y == NULL && kb == BK_OURS) /* until that transport lands */
-		y = find(res, n, b, BK_RAW);
+		y = bench_find(res, n, b, BK_RAW);
 
 	if (x == NULL || y == NULL)
 		return -1;
