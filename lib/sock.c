@@ -559,9 +559,11 @@ ik_sock_connect(struct ik_sock **out, enum ik_sock_kind kind, const char *addr,
 		fd = sock_open(AF_UNIX, kind, 0);
 		if (fd < 0)
 			return fd;
-		/* an unbound datagram socket cannot be answered: take an
-		 * automatic abstract name (no file to clean up) */
-		if (ik__sock_type(kind) == SOCK_DGRAM &&
+		/* an unbound datagram socket cannot be answered, and an
+		 * unbound seqpacket socket's messages carry no sender name
+		 * (by which the receiver tells an empty one from the end):
+		 * take an automatic abstract name (no file to clean up) */
+		if (ik__sock_type(kind) != SOCK_STREAM &&
 		    bind(fd, (const struct sockaddr *)&autobind,
 			 sizeof(autobind)) < 0) {
 			r = -errno;

@@ -16,6 +16,7 @@
 #include <ipckit/sock.h>
 
 #include "internal/io.h"
+#include "internal/sock.h"
 
 /* Room for the most descriptors a message can carry plus credentials. */
 union ctl {
@@ -254,6 +255,39 @@ ik_sock_recvfrom(struct ik_sock *s, void *buf, size_t len,
 	if (s == NULL)
 		return -EINVAL;
 	return recv_plain(s, buf, len, false, from, timeout_ms);
+}
+
+/*
+ * One message, and whether it carried its sender's address: recvfrom with an
+ * address buffer of length 0, so the kernel copies no address but reports
+ * the length it had, and that length is 0 when no message was taken. On a
+ * seqpacket socket whose peer has a name this tells an empty message (named)
+ * from the end of the connection (not), for two user copies where
+ * credentials over recvmsg cost a message header and a control block.
+ */
+ssize_t
+ik__sock_recv_named(struct ik_sock *s, void *buf, size_t len, bool *named,
+		    int timeout_ms)
+{
+	struct iovec iov = { buf, len };
+	struct sockaddr_storage ss; /* never written: its length is 0 */
+	struct msghdr m = { .msg_name = &ss,
+			    .msg_namelen = 0,
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+	struct ik__deadline d;
+	ssize_t n;
+
+	if (s == NULL || named == NULL || (buf == NULL && len > 0))
+		return -EINVAL;
+	ik__deadline_init(&d, timeout_ms);
+	n = msg_in(ik_sock_fd(s), &m, MSG_TRUNC, &d, timeout_ms);
+	if (n < 0)
+		return n;
+	if ((m.msg_flags & MSG_TRUNC) || (size_t)n > len)
+		return -EMSGSIZE;
+	*named = m.msg_namelen > 0;
+	return n;
 }
 
 /* ---- descriptors and credentials ----------------------------------------- */

@@ -3,16 +3,19 @@
  * malformed frames from a raw peer break that connection only, raw mode
  * passes bytes as they come and framed mode puts the documented header on
  * the wire, non-blocking mode with ik_chan_fd polled for readiness, a
- * killed peer on each connection scheme, canonical addresses, datagram
- * listeners answering the right sender, and bad options.
+ * killed peer on each connection scheme, empty seqpacket messages read
+ * after the sender closed (named and nameless senders), canonical addresses,
+ * datagram listeners answering the right sender, and bad options.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <ipckit/chan.h>
@@ -398,6 +401,137 @@ test_dead_peer(void **state)
 	dead_one("tcp:[::1]:0");
 }
 
+/* ---- seqpacket: empty messages just before the end ---------------------- */
+
+/*
+ * A seqpacket recv returns 0 both for an empty message and for the end of
+ * the connection. Each test below sends "a" and two empty messages and
+ * closes before the other side reads anything: the end is already there
+ * when the empty messages are read, and neither may be lost or mistaken.
+ */
+static int
+read_empties(struct ik_chan *c)
+{
+	char buf[16];
+
+	if (ik_chan_recv(c, buf, sizeof(buf), T) != 1 || buf[0] != 'a')
+		return -1;
+	if (ik_chan_recv(c, buf, sizeof(buf), T) != 0 ||
+	    ik_chan_recv(c, buf, sizeof(buf), T) != 0)
+		return -1;
+	if (ik_chan_recv(c, buf, sizeof(buf), T) != -EPIPE)
+		return -1;
+	return ik_chan_recv(c, buf, sizeof(buf), T) == -EPIPE ? 0 : -1;
+}
+
+static void
+send_empties(struct ik_chan *c)
+{
+	IKT_CHECK(ik_chan_send(c, "a", 1, T) == 1);
+	IKT_CHECK(ik_chan_send(c, "", 0, T) == 0);
+	IKT_CHECK(ik_chan_send(c, "", 0, T) == 0);
+	IKT_CHECK(ik_chan_close(c) == 0);
+}
+
+/* The length of the peer's name: offsetof(sun_path) when it has none. */
+static socklen_t
+peer_name_len(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
+	return len;
+}
+
+static void
+empties_one(const char *fmt)
+{
+	struct ik_chan *l, *c, *d;
+	struct ikt_sync go;
+	char canon[300];
+	pid_t pid;
+
+	l = listen_on(fmt, canon, sizeof(canon));
+	/* dialer -> listener */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		IKT_CHECK(ik_chan_dial(&d, canon, T, NULL, 0) == 0);
+		send_empties(d);
+		_exit(0);
+	}
+	assert_int_equal(ik_chan_accept(l, &c, T), 0);
+	ikt_assert_child_ok(pid); /* closed before anything is read */
+	/* the dialer has a name, so the fast way is the one tested here */
+	assert_true(peer_name_len(ik_chan_fd(c)) >
+		    offsetof(struct sockaddr_un, sun_path));
+	assert_int_equal(read_empties(c), 0);
+	assert_int_equal(ik_chan_close(c), 0);
+	/* listener -> dialer */
+	ikt_sync_init(&go);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		IKT_CHECK(ik_chan_dial(&d, canon, T, NULL, 0) == 0);
+		IKT_CHECK(ikt_await(&go, T) == 0);
+		IKT_CHECK(read_empties(d) == 0);
+		IKT_CHECK(ik_chan_close(d) == 0);
+		_exit(0);
+	}
+	assert_int_equal(ik_chan_accept(l, &c, T), 0);
+	send_empties(c);
+	ikt_post(&go);
+	ikt_assert_child_ok(pid);
+	ikt_sync_close(&go);
+	assert_int_equal(ik_chan_close(l), 0);
+}
+
+/* A raw client that never bound: its messages carry no name. */
+static void
+empties_nameless(const char *fmt, enum ik_sock_kind kind)
+{
+	struct ik_chan *l, *c;
+	struct ik_sock_addr a;
+	char canon[300], rest[300];
+	pid_t pid;
+
+	l = listen_on(fmt, canon, sizeof(canon));
+	rest_of(canon, rest, sizeof(rest));
+	assert_int_equal(ik_sock_resolve(kind, rest, 0, &a), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+		IKT_CHECK(fd >= 0);
+		IKT_CHECK(connect(fd, (struct sockaddr *)&a.ss, a.len) == 0);
+		IKT_CHECK(send(fd, "a", 1, 0) == 1);
+		IKT_CHECK(send(fd, "", 0, 0) == 0);
+		IKT_CHECK(send(fd, "", 0, 0) == 0);
+		IKT_CHECK(close(fd) == 0);
+		_exit(0);
+	}
+	assert_int_equal(ik_chan_accept(l, &c, T), 0);
+	ikt_assert_child_ok(pid);
+	assert_int_equal(peer_name_len(ik_chan_fd(c)),
+			 offsetof(struct sockaddr_un, sun_path));
+	assert_int_equal(read_empties(c), 0);
+	assert_int_equal(ik_chan_close(c), 0);
+	assert_int_equal(ik_chan_close(l), 0);
+}
+
+static void
+test_seqpacket_empty_then_end(void **state)
+{
+	(void)state;
+	empties_one("unixpacket:%s");
+	empties_one("abstract:%s?type=seqpacket");
+	empties_nameless("unixpacket:%s", IK_SOCK_UNIX_SEQPACKET);
+	empties_nameless("abstract:%s?type=seqpacket",
+			 IK_SOCK_ABSTRACT_SEQPACKET);
+}
+
 /* ---- addresses ----------------------------------------------------------- */
 
 static void
@@ -609,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_nonblock_poll),
 		cmocka_unit_test(test_nonblock_full),
 		cmocka_unit_test(test_dead_peer),
+		cmocka_unit_test(test_seqpacket_empty_then_end),
 		cmocka_unit_test(test_canonical_addr),
 		cmocka_unit_test(test_dgram_answers_sender),
 		cmocka_unit_test(test_bad_options),

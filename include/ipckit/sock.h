@@ -117,8 +117,9 @@ int ik_sock_accept(struct ik_sock *srv, struct ik_sock **out, int timeout_ms);
 /*
  * Connect to addr within timeout_ms. TCP tries each resolved address in turn
  * (non-blocking connect, poll, SO_ERROR); Unix sockets wait for room in a
- * full listen backlog. A Unix datagram socket is first bound to an automatic
- * abstract name so that the peer can answer it. Returns 0, -ECONNREFUSED,
+ * full listen backlog. A Unix datagram or seqpacket socket is first bound to
+ * an automatic abstract name, so that the peer can answer it (datagram) and
+ * its messages carry a sender name (seqpacket). Returns 0, -ECONNREFUSED,
  * -ENOENT (no such socket file), -ETIMEDOUT, -EAGAIN (timeout 0, backlog
  * full), the errors of ik_sock_resolve, or another negative errno.
  */

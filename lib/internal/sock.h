@@ -5,6 +5,7 @@
 
 #include <netdb.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <ipckit/sock.h>
 
@@ -31,5 +32,9 @@ ik__sock_is_abstract(enum ik_sock_kind kind)
 	return kind >= IK_SOCK_ABSTRACT_STREAM &&
 	       kind <= IK_SOCK_ABSTRACT_SEQPACKET;
 }
+
+/* One message and whether it carried its sender's address (sock_io.c). */
+ssize_t ik__sock_recv_named(struct ik_sock *s, void *buf, size_t len,
+			    bool *named, int timeout_ms);
 
 #endif

@@ -3,15 +3,22 @@
  *
  * Streams (unix, abstract, tcp) carry each message behind a 4-byte length
  * (ik__framer) unless ?raw=1; seqpacket keeps the kernel's boundaries, and
- * tells an empty message from the end of the connection by the credentials
- * the kernel attaches to every real message (SO_PASSCRED on both ends: a
- * seqpacket recv returns 0 for both otherwise). Datagram listeners answer
+ * must tell an empty message from the end of the connection (a seqpacket
+ * recv returns 0 for both; Linux marks neither). A peer with a name (every
+ * accepted socket has its listener's; ik_sock_connect binds the dialer to an
+ * automatic one) stamps it on every message it sends, so the length of the
+ * sender address recvfrom reports tells them apart: two user copies more
+ * than a plain recv. A peer without a name (a raw client that never bound)
+ * is read the old way: the credentials the kernel attaches to every real
+ * message (SO_PASSCRED), over recvmsg, about twice that cost. Datagram
+ * listeners answer
  * the last sender. A message too big for the caller's buffer is kept: when
  * cap < maxmsg its length is peeked first (MSG_PEEK | MSG_TRUNC), which
  * costs nothing when the buffer is big enough for any message.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,11 +26,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include <ipckit/error.h>
 #include <ipckit/sock.h>
 
 #include "../internal/io.h"
+#include "../internal/sock.h"
 #include "../internal/sockchan.h"
 
 struct sockchan {
@@ -39,6 +48,8 @@ struct sockchan {
 	 * received whole here (one system call) and kept if it does not fit */
 	unsigned char *stage;
 	ssize_t staged; /* length of a kept message, or -1 */
+	/* seqpacket: the peer has a name, see the top of the file */
+	bool named_peer;
 	/* datagrams: the SO_RCVTIMEO last set on the socket, in ms (0: none)
 	 * so that a timed receive is one blocking recvmsg (see dgram_timed) */
 	int rcvtimeo_ms;
@@ -218,11 +229,23 @@ fit_sndbuf(struct ik_sock *s, enum ik_sock_kind kind, size_t maxmsg,
 	return 0;
 }
 
+/*
+ * How a connected seqpacket socket tells an empty message from the end:
+ * by the sender's name when the peer has one (*named; credentials off), by
+ * credentials otherwise. A name, once bound, stays for the socket's life.
+ */
 static int
-passcred(struct ik_sock *s, enum ik_sock_kind kind)
+eof_mode(struct ik_sock *s, enum ik_sock_kind kind, bool *named)
 {
-	return sock_type(kind) == SOCK_SEQPACKET ? ik_sock_set_passcred(s, true)
-						 : 0;
+	struct ik_sock_addr a;
+
+	*named = false;
+	if (sock_type(kind) != SOCK_SEQPACKET)
+		return 0;
+	if (ik_sock_peer_addr(s, &a) == 0 &&
+	    a.len > offsetof(struct sockaddr_un, sun_path))
+		*named = true;
+	return ik_sock_set_passcred(s, !*named);
 }
 
 static int
@@ -242,7 +265,8 @@ caps_of(enum ik_sock_kind kind, bool raw, bool listener)
 
 /* Take ownership of s as c's socket. */
 static int
-adopt(struct ik_chan *c, struct ik_sock *s, const struct cfg *k, bool listener)
+adopt(struct ik_chan *c, struct ik_sock *s, const struct cfg *k, bool listener,
+      bool named_peer)
 {
 	struct sockchan *p = calloc(1, sizeof(*p));
 
@@ -253,6 +277,7 @@ adopt(struct ik_chan *c, struct ik_sock *s, const struct cfg *k, bool listener)
 	p->kind = k->kind;
 	p->raw = k->raw;
 	p->listener = listener;
+	p->named_peer = named_peer;
 	if (sock_type(k->kind) == SOCK_STREAM && !listener)
 		ik__frame_init(&p->fr, ik_sock_fd(s), IK__IO_SOCKET, k->maxmsg);
 	c->caps = caps_of(k->kind, k->raw, listener);
@@ -282,10 +307,13 @@ ik__sockchan_listen(struct ik_chan *c, char *err, size_t errlen)
 				     c->addr.rest);
 		return r;
 	}
-	/* accepted seqpacket sockets inherit SO_PASSCRED from here */
+	/* accepted seqpacket sockets inherit SO_PASSCRED from here: a
+	 * nameless client's first messages may come before eof_mode runs */
 	if ((r = fit_sndbuf(s, k.kind, k.maxmsg, ik_scheme_name(c->addr.scheme),
 			    err, errlen)) < 0 ||
-	    (r = passcred(s, k.kind)) < 0 || (r = adopt(c, s, &k, true)) < 0) {
+	    (sock_type(k.kind) == SOCK_SEQPACKET &&
+	     (r = ik_sock_set_passcred(s, true)) < 0) ||
+	    (r = adopt(c, s, &k, true, false)) < 0) {
 		ik_sock_close(s);
 		return r;
 	}
@@ -304,6 +332,7 @@ ik__sockchan_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	struct ik__backoff b;
 	struct ik_sock *s = NULL;
 	struct cfg k;
+	bool named;
 	int r;
 
 	r = cfg_read(c, &k, err, errlen);
@@ -326,7 +355,8 @@ ik__sockchan_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 		return r;
 	if ((r = fit_sndbuf(s, k.kind, k.maxmsg, ik_scheme_name(c->addr.scheme),
 			    err, errlen)) < 0 ||
-	    (r = passcred(s, k.kind)) < 0 || (r = adopt(c, s, &k, false)) < 0) {
+	    (r = eof_mode(s, k.kind, &named)) < 0 ||
+	    (r = adopt(c, s, &k, false, named)) < 0) {
 		ik_sock_close(s);
 		return r;
 	}
@@ -341,13 +371,15 @@ ik__sockchan_accept(struct ik_chan *l, struct ik_chan *c, int timeout_ms)
 	struct cfg k = { .kind = lp->kind,
 			 .raw = lp->raw,
 			 .maxmsg = l->maxmsg };
+	bool named;
 	int r;
 
 	r = ik_sock_accept(lp->s, &s, timeout_ms);
 	if (r < 0)
 		return r;
 	if ((r = fit_sndbuf(s, k.kind, k.maxmsg, "", NULL, 0)) < 0 ||
-	    (r = passcred(s, k.kind)) < 0 || (r = adopt(c, s, &k, false)) < 0) {
+	    (r = eof_mode(s, k.kind, &named)) < 0 ||
+	    (r = adopt(c, s, &k, false, named)) < 0) {
 		ik_sock_close(s);
 		return r;
 	}
@@ -459,6 +491,15 @@ recv_one(struct sockchan *p, void *buf, size_t cap, int timeout_ms)
 		/* no deadline: a blocking call without the kernel's timeout
 		 * (if this fails, an expiry is EAGAIN and ik_sock polls) */
 		set_rcvtimeo(p, 0);
+	}
+	if (sock_type(p->kind) == SOCK_SEQPACKET && p->named_peer) {
+		bool named;
+
+		n = ik__sock_recv_named(p->s, buf, cap, &named, timeout_ms);
+		/* no sender name: not a message, the end of the connection */
+		if (n == 0 && !named)
+			return -EPIPE;
+		return gone(n);
 	}
 	if (sock_type(p->kind) == SOCK_SEQPACKET) {
 		n = ik_sock_recv_cred(p->s, buf, cap, &cr, timeout_ms);
