@@ -237,12 +237,13 @@ double bench_med(const double *v, int n);
  * the floor or futex), among res; NULL when there is none. */
 struct bench_result *bench_baseline(struct bench_result *res, int n,
 				    const struct bench_result *r);
-/* The raw row (BK_RAW, same mech, not failed or skipped) an ipckit row is
- * paired with, measured or not yet; NULL when there is none. */
-struct bench_result *bench_raw_twin(struct bench_result *res, int n,
-				    const struct bench_result *r);
-/* An ipckit row's ratio to its raw twin from the paired runs: the median
- * of the repetitions' p50(ours) / p50(raw); -1 without paired runs. */
+/* The row (not failed or skipped, measured or not yet) an ipckit row is
+ * paired with: its baseline, the raw twin (BK_RAW, same mech) or, for the
+ * rings and shm, the floor or futex row; NULL when there is none. */
+struct bench_result *bench_pair_twin(struct bench_result *res, int n,
+				     const struct bench_result *r);
+/* An ipckit row's ratio to its twin from the paired runs: the median of
+ * the repetitions' p50(ours) / p50(twin); -1 without paired runs. */
 double bench_pair_ratio(const struct bench_result *x);
 /* The figures of one row at one size; rtt[] < 0 when not measured. */
 struct bench_cell {

@@ -42,41 +42,51 @@ bench_find(struct bench_result *res, int n, const char *mech, enum bench_kind k)
 	return NULL;
 }
 
-struct bench_result *
-bench_baseline(struct bench_result *res, int n, const struct bench_result *r)
-{
-	/* rows with no raw twin are measured against what they replace: the
-	 * spinning rings against one cache line bouncing, the blocking ring
-	 * against a bare futex ping-pong */
-	static const struct {
-		const char *mech, *base;
-		enum bench_kind kind;
-	} other[] = {
-		{ "ring", "floor", BK_FLOOR },
-		{ "ring-zc", "floor", BK_FLOOR },
-		{ "shm", "floor", BK_FLOOR },
-		{ "ring-block", "futex", BK_SYNC },
-	};
-	struct bench_result *b;
+/* Rows with no raw twin are measured against what they replace: the
+ * spinning rings and the shm channel against one cache line bouncing, the
+ * blocking ring against a bare futex ping-pong. */
+static const struct {
+	const char *mech, *base;
+	enum bench_kind kind;
+} stand_in[] = {
+	{ "ring", "floor", BK_FLOOR },
+	{ "ring-zc", "floor", BK_FLOOR },
+	{ "shm", "floor", BK_FLOOR },
+	{ "ring-block", "futex", BK_SYNC },
+};
 
+/* The mech and kind r is measured against; NULL if r has no baseline. */
+static const char *
+base_of(const struct bench_result *r, enum bench_kind *kind)
+{
 	if (r->row->kind != BK_OURS)
 		return NULL;
-	if ((b = bench_find(res, n, r->row->mech, BK_RAW)) != NULL)
-		return b;
-	for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++)
-		if (strcmp(r->row->mech, other[k].mech) == 0)
-			return bench_find(res, n, other[k].base, other[k].kind);
-	return NULL;
+	for (size_t k = 0; k < sizeof(stand_in) / sizeof(stand_in[0]); k++)
+		if (strcmp(r->row->mech, stand_in[k].mech) == 0) {
+			*kind = stand_in[k].kind;
+			return stand_in[k].base;
+		}
+	*kind = BK_RAW;
+	return r->row->mech;
 }
 
 struct bench_result *
-bench_raw_twin(struct bench_result *res, int n, const struct bench_result *r)
+bench_baseline(struct bench_result *res, int n, const struct bench_result *r)
 {
-	if (r->row->kind != BK_OURS)
-		return NULL;
-	for (int i = 0; i < n; i++)
-		if (res[i].row->kind == BK_RAW &&
-		    strcmp(res[i].row->mech, r->row->mech) == 0 &&
+	enum bench_kind k;
+	const char *m = base_of(r, &k);
+
+	return m != NULL ? bench_find(res, n, m, k) : NULL;
+}
+
+struct bench_result *
+bench_pair_twin(struct bench_result *res, int n, const struct bench_result *r)
+{
+	enum bench_kind k;
+	const char *m = base_of(r, &k);
+
+	for (int i = 0; m != NULL && i < n; i++)
+		if (res[i].row->kind == k && strcmp(res[i].row->mech, m) == 0 &&
 		    res[i].state == BR_OK)
 			return &res[i];
 	return NULL;
@@ -177,7 +187,7 @@ bench_cells(const struct bench_opts *o, const struct bench_result *x,
 
 /*
  * ratio (RTT p50) and throughput ratio of x's cell c against its baseline
- * b. At 64 B an ipckit row paired with its raw twin takes the paired
+ * b. At 64 B an ipckit row paired with its baseline takes the paired
  * ratio (same processes, blocks milliseconds apart); *unpaired is always
  * the quotient of the two rows' own figures, measured apart.
  */
@@ -198,8 +208,7 @@ cell_ratios(const struct bench_opts *o, const struct bench_result *x,
 		return 0;
 	if (c->rtt_ns[0] > 0 && bc.rtt_ns[0] > 0)
 		*ratio = *unpaired = c->rtt_ns[0] / bc.rtt_ns[0];
-	if (c->size == 64 && b->row->kind == BK_RAW &&
-	    bench_pair_ratio(x) > 0) {
+	if (c->size == 64 && bench_pair_ratio(x) > 0) {
 		*ratio = bench_pair_ratio(x);
 		paired = 1;
 	}

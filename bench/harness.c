@@ -1132,7 +1132,7 @@ make_order(struct bench_result *res, int n)
 		placed[i] = 1;
 		for (int j = i + 1; j < n; j++)
 			if (!placed[j] &&
-			    bench_raw_twin(res, n, &res[j]) == &res[i]) {
+			    bench_pair_twin(res, n, &res[j]) == &res[i]) {
 				run_order[k++] = j;
 				placed[j] = 1;
 			}
@@ -1206,7 +1206,7 @@ latency_pass(struct bench_result *res, int n, int rep, int reps)
 		for (int s = 0; s < opts->nsizes; s++)
 			if (opts->sizes[s] == 64 && bench_sized_rtt(x->row))
 				record_slat(x, s, &out);
-		if ((b = bench_raw_twin(res, n, x)) != NULL) {
+		if ((b = bench_pair_twin(res, n, x)) != NULL) {
 			progress("paired round trips", rep, reps, k, n,
 				 x->row->name);
 			paired_run(x, b, &j);

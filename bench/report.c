@@ -230,8 +230,15 @@ ratio_list(const struct bench_opts *o, struct bench_result *res, int n)
 	for (size_t k = 0; k < sizeof(ratios) / sizeof(ratios[0]); k++) {
 		const struct ratio *q = &ratios[k];
 
+		struct bench_result *x = bench_find(res, n, q->a, q->ka);
+
 		if (ratio_value(o, res, n, q->a, q->ka, q->b, q->kb, q->tput,
-				&v) >= 0)
+				&v) < 0)
+			continue;
+		if (!q->tput && bench_pair_ratio(x) > 0)
+			fprintf(out, "  %-52s %6.2fx paired, %.2fx apart\n",
+				q->what, bench_pair_ratio(x), v);
+		else
 			fprintf(out, "  %-52s %6.2fx\n", q->what, v);
 	}
 }
@@ -363,8 +370,7 @@ main_table(const struct bench_opts *o, struct bench_result *res, int n,
 		}
 		if ((b = bench_baseline(res, n, x)) != NULL)
 			snprintf(ra, sizeof(ra), "%.2fx",
-				 b->row->kind == BK_RAW &&
-						 bench_pair_ratio(x) > 0
+				 bench_pair_ratio(x) > 0
 					 ? bench_pair_ratio(x)
 					 : bench_med(x->p50, x->nlat) /
 						   bench_med(b->p50, b->nlat));

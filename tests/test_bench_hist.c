@@ -269,9 +269,10 @@ test_order_baseline_cells(void **state)
 
 /*
  * Paired runs: the block schedule runs each row once a cycle, raw first in
- * even cycles and ours first in odd ones; an ipckit row's twin is its raw
- * row even before anything is measured (the run order needs it then), and
- * never a floor or a failed row; the ratio is the median of the
+ * even cycles and ours first in odd ones; an ipckit row's twin is its
+ * baseline (its raw row; for a ring, the floor) even before anything is
+ * measured (the run order needs it then), never a failed row, and a raw,
+ * floor or peer row has none; the ratio is the median of the
  * repetitions' and takes over the 64 B ratio (CSV shows it), the other
  * sizes keep the quotient of the rows' own figures.
  */
@@ -294,13 +295,18 @@ test_pairing(void **state)
 	for (int i = 0; i < 6; i++)
 		res[i].row = &rows[i];
 	/* nothing measured yet */
-	assert_ptr_equal(bench_raw_twin(res, 6, &res[1]), &res[0]);
-	assert_null(bench_raw_twin(res, 6, &res[0])); /* raw: none */
-	assert_null(bench_raw_twin(res, 6, &res[3])); /* ring: the floor */
-	assert_null(bench_raw_twin(res, 6, &res[5])); /* no pmq (raw) */
+	assert_ptr_equal(bench_pair_twin(res, 6, &res[1]), &res[0]);
+	assert_null(bench_pair_twin(res, 6, &res[0])); /* raw: none */
+	assert_null(bench_pair_twin(res, 6, &res[2])); /* floor: none */
+	assert_null(bench_pair_twin(res, 6, &res[4])); /* peer: none */
+	assert_ptr_equal(bench_pair_twin(res, 6, &res[3]), &res[2]); /* ring */
+	assert_null(bench_pair_twin(res, 6, &res[5])); /* no pmq (raw) */
 	res[0].state = BR_FAILED;
-	assert_null(bench_raw_twin(res, 6, &res[1]));
+	assert_null(bench_pair_twin(res, 6, &res[1]));
 	res[0].state = BR_OK;
+	res[2].state = BR_SKIPPED;
+	assert_null(bench_pair_twin(res, 6, &res[3]));
+	res[2].state = BR_OK;
 
 	assert_true(bench_pair_ratio(&res[1]) < 0);
 	res[1].npair = 3;

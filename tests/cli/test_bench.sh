@@ -86,6 +86,14 @@ for m in ("pipe", "fifo", "unix", "unixgram", "unixpacket", "abstract",
     assert c["baseline"] == m + " (raw)", c
     assert c["ratio_paired"] is True and c["ratio"] > 0, c
     assert c["ratio_unpaired"] > 0, c
+# the rings and shm: paired with the floor, the blocking ring with futex
+for m, base in (("ring, spinning", "cache-line floor"),
+                ("ring, zero-copy", "cache-line floor"),
+                ("shm (ik_chan)", "cache-line floor"),
+                ("ring, blocking", "futex")):
+    c = by[m][64]
+    assert c["baseline"] == base and c["ratio_paired"] is True, c
+    assert c["ratio"] > 0 and c["ratio_unpaired"] > 0, c
 for r in res:
     assert isinstance(r["ratio_paired"], bool), r
     if r["ratio_paired"]:
@@ -140,6 +148,8 @@ grep -Eq '^  unix \(ik_chan\) .* [0-9]+\.[0-9]{2}x ' "$ikt_tmp/main" ||
 	fail "no ratio for unix (ik_chan)"
 grep -Eq '^  unix \(ik_chan\) vs raw unix \(RTT p50\) +[0-9]+\.[0-9]{2}x paired, [0-9]+\.[0-9]{2}x apart$' \
 	"$out" || fail "no paired and unpaired ratio for unix (ik_chan)"
+grep -Eq '^  ring spinning vs cache-line floor \(RTT p50\) +[0-9]+\.[0-9]{2}x paired, [0-9]+\.[0-9]{2}x apart$' \
+	"$out" || fail "no paired and unpaired ratio for the spinning ring"
 grep -Eq '^  pipe \(raw\) .* - +no \(no name\) +64 KiB buffered$' \
 	"$ikt_tmp/main" || fail "pipe (raw): no '-' ratio, persistence, capacity"
 grep -Eq '^ring, zero-copy +[0-9.]+ us +[0-9.]+ (us|ms)' "$out" ||
