@@ -186,6 +186,59 @@ f2_recv(struct bench_end *e, void *buf, size_t len)
 	return 0;
 }
 
+/* ---- one-slot floor: both directions share a payload and a signal line ---
+ * The least a 64-byte message can cost either way, by any design: one
+ * slot that the reply overwrites (so each line goes back and forth as the
+ * one-line floor's does), the signal word in its own line (a 64-byte
+ * payload and a commit mark cannot share one), the payload line prefetched
+ * in the same poll. Two one-way rings cannot do better than this; where
+ * this is well above the one-line floor, so must they be. One-way streams
+ * wait for the receiver's acknowledgement (the signal line's second word).
+ */
+#define SLOT_SIG(e) ((uint64_t *)(e)->shared)
+#define SLOT_ACK(e) ((uint64_t *)(e)->shared + 1)
+#define SLOT_DATA(e) ((unsigned char *)(e)->shared + 128)
+
+static int
+slot_send(struct bench_end *e, void *buf, size_t len)
+{
+	struct ctr *c = e->st;
+
+	if (len > 64)
+		return -EMSGSIZE;
+	if (e->stream)
+		while (__atomic_load_n(SLOT_ACK(e), __ATOMIC_ACQUIRE) !=
+		       c->sent)
+			bench_relax();
+	memcpy(SLOT_DATA(e), buf, len);
+	__atomic_store_n(SLOT_SIG(e), 2 * c->sent + 1 + (uint64_t)e->side,
+			 __ATOMIC_RELEASE);
+	c->sent++;
+	return 0;
+}
+
+static int
+slot_recv(struct bench_end *e, void *buf, size_t len)
+{
+	struct ctr *c = e->st;
+	uint64_t want =
+		e->stream ? 2 * c->got + 1 : 2 * c->got + 2 - (uint64_t)e->side;
+
+	if (len > 64)
+		return -EMSGSIZE;
+	for (;;) {
+		__builtin_prefetch(SLOT_DATA(e));
+		if (__atomic_load_n(SLOT_SIG(e), __ATOMIC_ACQUIRE) == want)
+			break;
+		bench_relax();
+	}
+	memcpy(buf, SLOT_DATA(e), len);
+	c->got++;
+	if (e->stream)
+		__atomic_store_n(SLOT_ACK(e), c->got, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* ---- futex: one word per direction, 128 bytes apart --------------------
  */
 
@@ -443,6 +496,8 @@ const struct bench_row bench_rows_sync[] = {
 	  page_cleanup },
 	{ "two-line floor, 64 B", "floor-2line", BK_FLOOR, 0, NULL,
 	  page_prepare, f2_open, f2_send, f2_recv, ctr_close, page_cleanup },
+	{ "one-slot floor, 64 B", "floor-slot", BK_FLOOR, 0, NULL, page_prepare,
+	  f2_open, slot_send, slot_recv, ctr_close, page_cleanup },
 	{ "futex", "futex", BK_SYNC, BF_NOPAYLOAD, NULL, page_prepare, ctr_open,
 	  futex_send, futex_recv, ctr_close, page_cleanup },
 	{ "eventfd", "eventfd", BK_SYNC, BF_NOPAYLOAD, NULL, efd_prepare,

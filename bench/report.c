@@ -531,6 +531,7 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 			    *floor = row_of(res, n, "floor", BK_FLOOR),
 			    *floor2 = row_of(res, n, "floor-2line", BK_FLOOR),
 			    *floordir = row_of(res, n, "floor-dir", BK_FLOOR),
+			    *slot = row_of(res, n, "floor-slot", BK_FLOOR),
 			    *pipe = row_of(res, n, "pipe", BK_RAW),
 			    *fastpeer = NULL, *fastours = NULL, *worst = NULL;
 	double lo = 0, hi = 0, r;
@@ -608,6 +609,12 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 		    "per direction.",
 		    p50_of(ring) / p50_of(floor2),
 		    p50_of(ring) / p50_of(floordir));
+	if (slot && floor)
+		add(buf, len,
+		    " Any 64 B exchange needs two lines (the payload fills "
+		    "one): the least one can cost, one slot shared both ways, "
+		    "is %.2fx the one-line floor here.",
+		    p50_of(slot) / p50_of(floor));
 	if (fastpeer && fastours) {
 		fmt_us(a, sizeof(a), p50_of(fastpeer));
 		add(buf, len,

@@ -51,7 +51,9 @@ by = {}
 for r in res:
     by.setdefault(r["mechanism"], {})[r["size"]] = r
 # every mechanism of the seed and its baseline, each measured
-for m in ("cache-line floor", "futex", "eventfd", "System V semaphore",
+for m in ("cache-line floor", "floor, a line per direction",
+          "two-line floor, 64 B", "one-slot floor, 64 B",
+          "futex", "eventfd", "System V semaphore",
           "POSIX semaphore", "real-time signal", "pipe (raw)", "fifo (raw)",
           "unix (raw)", "tcp (raw)", "pmq (raw)", "svmq (raw)",
           "pipe (ik_pipe)", "fifo (ik_chan)", "unix (ik_chan)",
