@@ -10,9 +10,9 @@
  * sender address recvfrom reports tells them apart: two user copies more
  * than a plain recv. A peer without a name (a raw client that never bound)
  * is read the old way: the credentials the kernel attaches to every real
- * message (SO_PASSCRED), over recvmsg, about twice that cost. Datagram
- * listeners answer
- * the last sender. A message too big for the caller's buffer is kept: when
+ * message (SO_PASSCRED), over recvmsg, about twice that cost (measured by
+ * bench/seqpacket_eof.c). Datagram listeners answer the last sender. A
+ * message too big for the caller's buffer is kept: when
  * cap < maxmsg its length is peeked first (MSG_PEEK | MSG_TRUNC), which
  * costs nothing when the buffer is big enough for any message.
  */
