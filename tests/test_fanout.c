@@ -1029,14 +1029,6 @@ test_files_both_ways(void **state)
 	free(got);
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -1065,5 +1057,5 @@ main(void)
 		cmocka_unit_test(test_files_both_ways),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

@@ -1062,14 +1062,6 @@ test_nothing_left_behind(void **state)
 	assert_int_equal(WEXITSTATUS(ikt_sh("%s", cmd)), 1);
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1093,5 +1085,5 @@ main(void)
 		cmocka_unit_test(test_nothing_left_behind),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

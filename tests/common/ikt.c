@@ -399,3 +399,11 @@ ikt_storm_stop(struct ikt_storm *s)
 	timer_delete(s->t);
 	sigaction(SIGALRM, &s->old, NULL);
 }
+
+int
+ikt_tmpdir_teardown(void **state)
+{
+	(void)state;
+	ikt_tmpdir_cleanup();
+	return 0;
+}
