@@ -84,3 +84,53 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# Background programs (for scripts that start ipckit and its peers):
+# ikt_term_all SIGTERMs every one and waits for it (a timeout(1) wrapper
+# passes the signal on, so each ipckit removes what it made), then cleans
+# up. Such scripts: trap 'set +e; ikt_term_all' EXIT INT TERM
+ikt_term_all() {
+	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
+	ikt_cleanup
+}
+# start_bg NAME CMD...: CMD (bounded) in the background, its output in
+# $ikt_tmp/NAME.out, stderr in $ikt_tmp/NAME.err (emptied first), standard
+# input from the file $ikt_in (/dev/null when empty); its pid in $pid_NAME
+start_bg() {
+	n=$1
+	shift
+	: >"$ikt_tmp/$n.err"
+	timeout "$IKT_T" "$@" <"${ikt_in:-/dev/null}" >"$ikt_tmp/$n.out" 2>"$ikt_tmp/$n.err" &
+	bg=$!
+	ikt_pids="$ikt_pids $bg"
+	eval "pid_$n=$bg"
+}
+# finish NAME WANT: wait for NAME, check its exit status
+finish() {
+	eval "p=\$pid_$1"
+	set +e
+	wait "$p"
+	st=$?
+	set -e
+	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$ikt_tmp/$1.err")"
+}
+# port_of NAME: the port NAME (an ipckit -v on tcp:127.0.0.1:0) listens on
+port_of() { sed -n 's/^ipckit [a-z]*: listening on tcp:127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$ikt_tmp/$1.err"; }
+# ikt_cache_trap NAME: at exit, destroy the cache NAME, then clean up
+ikt_cache_trap() {
+	ikt_cache=$1
+	trap 'set +e; "$IKT_IPCKIT" cache "$ikt_cache" destroy 2>/dev/null; ikt_cleanup' EXIT INT TERM
+}
+# ikt_serve_cache NAME SIZE ARGS...: make the cache NAME (destroyed at
+# exit) and serve it in the background: ipckit serve --cache NAME ARGS,
+# stderr in $ikt_tmp/log, its pid in $srv
+ikt_serve_cache() {
+	ikt_cache_trap "$1"
+	"$IKT_IPCKIT" cache "$1" create --size "$2"
+	ikt_c=$1
+	shift 2
+	"$IKT_IPCKIT" serve --cache "$ikt_c" "$@" 2>"$ikt_tmp/log" &
+	srv=$!
+	ikt_pids="$ikt_pids $srv"
+}

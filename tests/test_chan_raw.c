@@ -161,14 +161,6 @@ test_raw_fifo_reader_first(void **state)
 	assert_int_equal(ik_chan_close(l), 0);
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -178,5 +170,5 @@ main(void)
 		cmocka_unit_test(test_raw_fifo_reader_first),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

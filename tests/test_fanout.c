@@ -390,31 +390,45 @@ sorted_records(char *s, size_t len, char delim, size_t *n)
 	return v;
 }
 
+/*
+ * out holds the same delim-ended records as in, each intact, in any order
+ * (out is cut up in place). Returns how many.
+ */
+static size_t
+assert_same_records(const char *in, char *out, size_t len)
+{
+	char *copy = malloc(len), **a, **b;
+	size_t n1, n2;
+
+	assert_non_null(copy);
+	memcpy(copy, in, len);
+	a = sorted_records(copy, len, '\n', &n1);
+	b = sorted_records(out, len, '\n', &n2);
+	assert_int_equal(n1, n2);
+	for (size_t i = 0; i < n1; i++)
+		assert_string_equal(a[i], b[i]);
+	free(a);
+	free(b);
+	free(copy);
+	return n1;
+}
+
 /* unordered cat: the same records, each intact, in some order */
 static void
 test_unordered_records_intact(void **state)
 {
 	const char *argv[] = { "cat", NULL };
 	struct run rn = { .o = { .argv = argv, .workers = 4, .batch = 1000 } };
-	size_t len, n1, n2;
-	char *in = make_lines(50000, &len), *copy = malloc(len);
-	char **a, **b;
+	size_t len;
+	char *in = make_lines(50000, &len);
 
 	(void)state;
-	memcpy(copy, in, len);
 	run_fanout(&rn, in, len, false);
 	assert_int_equal(rn.r, 0);
 	assert_int_equal(rn.outlen, len);
-	a = sorted_records(copy, len, '\n', &n1);
-	b = sorted_records(rn.out, rn.outlen, '\n', &n2);
-	assert_int_equal(n1, n2);
-	for (size_t i = 0; i < n1; i++)
-		assert_string_equal(a[i], b[i]);
+	assert_same_records(in, rn.out, len);
 	assert_workers_gone(&rn);
-	free(a);
-	free(b);
 	free(in);
-	free(copy);
 	free(rn.out);
 }
 
@@ -513,9 +527,7 @@ test_long_records_stream(void **state)
 	const char *argv[] = { "cat", NULL };
 	enum { NREC = 40 };
 	size_t len = 0, l;
-	char *in = malloc(NREC * 70000), *copy;
-	char **a, **b;
-	size_t n1, n2;
+	char *in = malloc(NREC * 70000);
 
 	(void)state;
 	for (int i = 0; i < NREC; i++) {
@@ -539,17 +551,8 @@ test_long_records_stream(void **state)
 		if (ordered) {
 			assert_memory_equal(rn.out, in, len);
 		} else {
-			copy = malloc(len);
-			memcpy(copy, in, len);
-			a = sorted_records(copy, len, '\n', &n1);
-			b = sorted_records(rn.out, len, '\n', &n2);
-			assert_int_equal(n1, NREC);
-			assert_int_equal(n2, NREC);
-			for (size_t i = 0; i < n1; i++)
-				assert_string_equal(a[i], b[i]);
-			free(a);
-			free(b);
-			free(copy);
+			assert_int_equal(assert_same_records(in, rn.out, len),
+					 NREC);
 		}
 		free(rn.out);
 	}
@@ -856,6 +859,54 @@ test_reader_gone(void **state)
 }
 
 /*
+ * Run o with a stop pipe: a helper process (feeding `feed` first when not
+ * NULL, and expecting it back) reads 6 bytes of output, then asks to stop,
+ * keeping the input open so that only the stop can end the run. The run
+ * must return -EINTR; o's fds are closed again on return.
+ */
+static void
+run_until_stopped(struct ik_fanout_opts *o, struct ik_fanout_result *res,
+		  const char *feed)
+{
+	int in[2], out[2], stop[2];
+	pid_t helper;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
+	helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		char c[6];
+
+		close(in[0]);
+		close(out[1]);
+		close(stop[0]);
+		if (feed)
+			IKT_CHECK(write(in[1], feed, 6) == 6);
+		IKT_CHECK(read(out[0], c, 6) == 6);
+		if (feed)
+			IKT_CHECK(memcmp(c, feed, 6) == 0);
+		IKT_CHECK(write(stop[1], "x", 1) == 1);
+		/* until the run has let go of the input */
+		while (read(out[0], c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(in[1]);
+	close(out[0]);
+	close(stop[1]);
+	o->in_fd = in[0];
+	o->out_fd = out[1];
+	o->stop_fd = stop[0];
+	assert_int_equal(ik_fanout_run(o, res), -EINTR);
+	close(out[1]);
+	ikt_assert_child_ok(helper);
+	close(in[0]);
+	close(stop[0]);
+}
+
+/*
  * stop_fd turning readable (a signalfd in the command) stops the run with
  * -EINTR: workers get SIGTERM and are reaped; the input is left unread.
  */
@@ -866,49 +917,16 @@ test_stop_request(void **state)
 	struct ik_fanout_opts o = { .argv = argv, .workers = 3 };
 	struct ik_fanout_worker w[3];
 	struct ik_fanout_result res = { .workers = w };
-	int in[2], out[2], stop[2];
-	pid_t helper;
 
 	(void)state;
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
-	/* feeds one line, waits for it on the output, then asks to stop,
-	 * keeping the input open: only the stop can end the run */
-	helper = fork();
-	assert_true(helper >= 0);
-	if (helper == 0) {
-		char c[6];
-
-		close(in[0]);
-		close(out[1]);
-		close(stop[0]);
-		IKT_CHECK(write(in[1], "hello\n", 6) == 6);
-		IKT_CHECK(read(out[0], c, 6) == 6);
-		IKT_CHECK(memcmp(c, "hello\n", 6) == 0);
-		IKT_CHECK(write(stop[1], "x", 1) == 1);
-		/* until the run has let go of the input */
-		while (read(out[0], c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(in[1]);
-	close(out[0]);
-	close(stop[1]);
-	o.in_fd = in[0];
-	o.out_fd = out[1];
-	o.stop_fd = stop[0];
-	assert_int_equal(ik_fanout_run(&o, &res), -EINTR);
-	close(out[1]);
-	ikt_assert_child_ok(helper);
+	/* feeds one line, waits for it on the output, then asks to stop */
+	run_until_stopped(&o, &res, "hello\n");
 	for (int i = 0; i < 3; i++) {
 		assert_true(WIFSIGNALED(w[i].status));
 		assert_int_equal(WTERMSIG(w[i].status), SIGTERM);
 		assert_int_equal(kill(w[i].pid, 0), -1);
 	}
 	assert_int_equal(res.records_in, 1);
-	close(in[0]);
-	close(stop[0]);
 }
 
 /* a worker deaf to SIGTERM and to end of file is killed after the grace */
@@ -923,41 +941,12 @@ test_stop_kills_stubborn_worker(void **state)
 				    .grace_ms = 200 };
 	struct ik_fanout_worker w[1];
 	struct ik_fanout_result res = { .workers = w };
-	int in[2], out[2], stop[2];
-	pid_t helper;
 
 	(void)state;
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
-	helper = fork();
-	assert_true(helper >= 0);
-	if (helper == 0) {
-		char c[6];
-
-		close(in[0]);
-		close(out[1]);
-		close(stop[0]);
-		/* the trap is set once "ready" comes out */
-		IKT_CHECK(read(out[0], c, 6) == 6);
-		IKT_CHECK(write(stop[1], "x", 1) == 1);
-		while (read(out[0], c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(in[1]);
-	close(out[0]);
-	close(stop[1]);
-	o.in_fd = in[0];
-	o.out_fd = out[1];
-	o.stop_fd = stop[0];
-	assert_int_equal(ik_fanout_run(&o, &res), -EINTR);
-	close(out[1]);
-	ikt_assert_child_ok(helper);
+	/* the trap is set once "ready" comes out */
+	run_until_stopped(&o, &res, NULL);
 	assert_true(WIFSIGNALED(w[0].status));
 	assert_int_equal(WTERMSIG(w[0].status), SIGKILL);
-	close(in[0]);
-	close(stop[0]);
 }
 
 static void
@@ -1040,14 +1029,6 @@ test_files_both_ways(void **state)
 	free(got);
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -1076,5 +1057,5 @@ main(void)
 		cmocka_unit_test(test_files_both_ways),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

@@ -727,14 +727,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -763,5 +755,5 @@ main(void)
 					  teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

@@ -120,12 +120,6 @@ test_epipe_with_sigpipe_blocked_by_caller(void **state)
 	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
 }
 
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-}
-
 /*
  * A timed read interrupted by signals every 20 ms neither returns early nor
  * waits much longer than asked: the deadline is kept across EINTR.
@@ -133,25 +127,20 @@ on_alarm(int sig)
 static void
 test_deadline_survives_eintr(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+	struct ikt_storm storm;
 	struct ik__deadline d;
-	timer_t t;
 	int64_t t0, el;
 	char c;
 	int fd[2];
 
 	(void)state;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, NULL, &t), 0);
 	assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
-	assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+	assert_int_equal(ikt_storm_start(&storm, 20), 0);
 	t0 = ik__now_ns();
 	ik__deadline_init(&d, 300);
 	assert_int_equal(ik__read_full(fd[0], &c, 1, &d, NULL), -ETIMEDOUT);
 	el = ik__now_ns() - t0;
-	timer_delete(t);
+	ikt_storm_stop(&storm);
 	assert_true(el >= 300 * 1000000LL);
 	/* upper bound is generous (shared machine); the bug it catches is a
 	 * restarted full timeout, which would never end while signals come */

@@ -248,12 +248,6 @@ test_nowait_empty_and_full(void **state)
 	remove_queue(id);
 }
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-}
-
 /*
  * A timed receive interrupted every 20 ms returns -ETIMEDOUT, not before
  * its deadline; then one woken by a child's send gets the message.
@@ -261,21 +255,16 @@ on_signal(int sig)
 static void
 test_timed_recv_deadline_survives_eintr(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old; /* no RESTART */
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+	struct ikt_storm storm;
 	struct ikt_sync go;
 	char buf[32];
 	int64_t t0, el;
 	long type = 0;
 	int id = new_queue();
-	timer_t t;
 	pid_t pid;
 
 	(void)state;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, NULL, &t), 0);
-	assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+	assert_int_equal(ikt_storm_start(&storm, 20), 0);
 	t0 = ik__now_ns();
 	assert_int_equal(ik_msgq_recv(id, 0, buf, sizeof(buf), NULL, 0, 300),
 			 -ETIMEDOUT);
@@ -304,8 +293,7 @@ test_timed_recv_deadline_survives_eintr(void **state)
 		7);
 	assert_memory_equal(buf, "wake up", 7);
 	assert_int_equal(type, 42);
-	timer_delete(t);
-	sigaction(SIGALRM, &old, NULL);
+	ikt_storm_stop(&storm);
 	ikt_assert_child_ok(pid);
 	ikt_sync_close(&go);
 	remove_queue(id);
@@ -664,21 +652,6 @@ test_qbytes_and_msgmnb(void **state)
 	remove_queue(id);
 }
 
-static int
-write_proc(const char *path, long v)
-{
-	char s[32];
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int len = snprintf(s, sizeof(s), "%ld\n", v);
-	bool ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, (size_t)len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /*
  * kernel.msgmni and a lowered kernel.msgmax, in a child's own IPC namespace
  * (its queues die with it, and the machine's limits are not touched).
@@ -687,7 +660,6 @@ static void
 test_limits_in_namespace(void **state)
 {
 	pid_t pid;
-	int st;
 
 	(void)state;
 	pid = fork();
@@ -697,9 +669,10 @@ test_limits_in_namespace(void **state)
 		int a = -1, b = -1;
 
 		if (unshare(CLONE_NEWIPC) < 0)
-			_exit(77);
-		IKT_CHECK(write_proc("/proc/sys/kernel/msgmni", 1) == 0);
-		IKT_CHECK(write_proc("/proc/sys/kernel/msgmax", 100) == 0);
+			_exit(IKT_SKIP_EXIT);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/msgmni", 1) == 0);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/msgmax", 100) ==
+			  0);
 		IKT_CHECK(ik_msgq_create(IPC_PRIVATE, 0, &a) == 0);
 		IKT_CHECK(ik_msgq_create(IPC_PRIVATE, 0, &b) == IK_EMSGMNI);
 		IKT_CHECK(b == -1);
@@ -710,10 +683,7 @@ test_limits_in_namespace(void **state)
 		IKT_CHECK(ik_msgq_remove(b) == 0);
 		_exit(0);
 	}
-	st = ikt_wait(pid, IKT_WAIT_MS);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		skip();
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ikt_assert_child_ok_or_skip(pid);
 }
 
 int

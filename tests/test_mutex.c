@@ -198,15 +198,6 @@ test_not_made_consistent(void **state)
 	assert_int_equal(ik_mutex_unlock(&g->m), 0);
 }
 
-static volatile sig_atomic_t alarms;
-
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	alarms++;
-}
-
 /* A timed lock against a live holder, under a signal storm, ends at its
  * deadline and not before; once the holder lets go it succeeds. */
 static void
@@ -232,23 +223,18 @@ test_timed_lock(void **state)
 	waiter = ikt_fork();
 	assert_true(waiter >= 0);
 	if (waiter == 0) {
-		struct sigaction sa = { .sa_handler = on_alarm };
-		struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+		struct ikt_storm storm;
 		int64_t t0, el;
-		timer_t t;
 
-		sigemptyset(&sa.sa_mask);
-		IKT_CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
-		IKT_CHECK(timer_create(CLOCK_MONOTONIC, NULL, &t) == 0);
-		IKT_CHECK(timer_settime(t, 0, &its, NULL) == 0);
+		IKT_CHECK(ikt_storm_start(&storm, 20) == 0);
 		IKT_CHECK(ik_mutex_trylock(&g->m) == -EBUSY);
 		t0 = ik__now_ns();
 		IKT_CHECK(ik_mutex_lock(&g->m, 300) == -ETIMEDOUT);
 		el = ik__now_ns() - t0;
 		IKT_CHECK(el >= 300 * 1000000LL);
 		IKT_CHECK(el < 10000 * 1000000LL);
-		IKT_CHECK(alarms > 0);
-		timer_delete(t);
+		IKT_CHECK(ikt_alarms > 0);
+		ikt_storm_stop(&storm);
 		ikt_post(&timed_out);
 		IKT_CHECK(ik_mutex_lock(&g->m, IKT_WAIT_MS) == 0);
 		IKT_CHECK(g->a == 77);

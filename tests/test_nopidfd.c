@@ -35,10 +35,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	ikt_path(rtdir, sizeof(rtdir), "rt");
-	if (mkdir(rtdir, 0700) < 0)
-		return -1;
-	return setenv("IPCKIT_RUNTIME_DIR", rtdir, 1);
+	return ikt_runtime_setup(rtdir, sizeof(rtdir));
 }
 
 static int

@@ -373,15 +373,6 @@ test_atomic_messages_two_writers(void **state)
 	ikt_assert_child_ok(pid[1]);
 }
 
-static volatile sig_atomic_t alarms;
-
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	alarms++;
-}
-
 /*
  * A timed read with a live but silent writer process, interrupted by a
  * signal every 10 ms: it neither returns early nor much later, and a read
@@ -390,12 +381,10 @@ on_alarm(int sig)
 static void
 test_eintr_timed_read(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_alarm }, old; /* no restart */
-	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
+	struct ikt_storm storm;
 	struct ikt_sync go;
 	int64_t t0, el;
 	char buf[5];
-	timer_t t;
 	int fd[2];
 	pid_t pid;
 
@@ -412,23 +401,18 @@ test_eintr_timed_read(void **state)
 		_exit(0);
 	}
 	close(fd[1]);
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, NULL, &t), 0);
-	alarms = 0;
-	assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+	assert_int_equal(ikt_storm_start(&storm, 10), 0);
 	t0 = ik__now_ns();
 	assert_int_equal(ik_pipe_read(fd[0], buf, 5, 300, NULL), -ETIMEDOUT);
 	el = ik__now_ns() - t0;
-	assert_true(alarms > 0);
+	assert_true(ikt_alarms > 0);
 	assert_true(el >= 300 * 1000000LL);
 	/* generous bound: a restarted full timeout would never end */
 	assert_true(el < 10000 * 1000000LL);
 	ikt_post(&go);
 	assert_int_equal(ik_pipe_read(fd[0], buf, 5, IKT_WAIT_MS, NULL), 5);
 	assert_memory_equal(buf, "hello", 5);
-	timer_delete(t);
-	sigaction(SIGALRM, &old, NULL);
+	ikt_storm_stop(&storm);
 	close(fd[0]);
 	ikt_assert_child_ok(pid);
 	ikt_sync_close(&go);
@@ -578,14 +562,6 @@ test_bad_input(void **state)
 	ik_pipe_close(NULL);
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -603,5 +579,5 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

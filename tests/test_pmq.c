@@ -125,12 +125,6 @@ test_priority_order(void **state)
 	assert_int_equal(ik_pmq_recv(q, buf, sizeof(buf), NULL, 0), -EAGAIN);
 }
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-}
-
 /*
  * Timed send on a full queue and timed receive on an empty one: -ETIMEDOUT,
  * not before the deadline, while SIGALRM interrupts every 20 ms; then a
@@ -139,19 +133,14 @@ on_signal(int sig)
 static void
 test_timed_send_and_recv(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old; /* no RESTART */
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+	struct ikt_storm storm;
 	char name[64], buf[16];
 	mqd_t q = new_queue(name, 2, 16);
 	int64_t t0, el;
-	timer_t t;
 	pid_t pid;
 
 	(void)state;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, NULL, &t), 0);
-	assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+	assert_int_equal(ikt_storm_start(&storm, 20), 0);
 
 	t0 = ik__now_ns();
 	assert_int_equal(ik_pmq_recv(q, buf, sizeof(buf), NULL, 250),
@@ -178,8 +167,7 @@ test_timed_send_and_recv(void **state)
 		_exit(0);
 	}
 	assert_int_equal(ik_pmq_send(q, "third", 5, 0, IKT_WAIT_MS), 0);
-	timer_delete(t);
-	sigaction(SIGALRM, &old, NULL);
+	ikt_storm_stop(&storm);
 	ikt_assert_child_ok(pid);
 	expect_msg(q, 0, "second");
 	expect_msg(q, 0, "third");
@@ -385,21 +373,6 @@ test_notify_thread(void **state)
 	close(fd[1]);
 }
 
-static int
-write_proc(const char *path, long v)
-{
-	char s[32];
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int len = snprintf(s, sizeof(s), "%ld\n", v);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, (size_t)len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static void
 set_rlimit_msgqueue(long long bytes)
 {
@@ -421,7 +394,6 @@ static void
 test_limits(void **state)
 {
 	pid_t pid;
-	int st;
 
 	(void)state;
 	pid = fork();
@@ -435,8 +407,9 @@ test_limits(void **state)
 		uid_t uid = 200000 + (uid_t)(getpid() % 100000);
 
 		if (unshare(CLONE_NEWIPC) < 0)
-			_exit(77);
-		IKT_CHECK(write_proc("/proc/sys/fs/mqueue/queues_max", 2) == 0);
+			_exit(IKT_SKIP_EXIT);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/fs/mqueue/queues_max",
+					   2) == 0);
 		if (geteuid() == 0)
 			IKT_CHECK(setresgid(uid, uid, uid) == 0 &&
 				  setresuid(uid, uid, uid) == 0);
@@ -476,10 +449,7 @@ test_limits(void **state)
 		IKT_CHECK(ik_pmq_unlink("/lim3") == -ENOENT);
 		_exit(0);
 	}
-	st = ikt_wait(pid, IKT_WAIT_MS);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		skip();
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ikt_assert_child_ok_or_skip(pid);
 }
 
 /* Names, flags, attributes, sizes: a specific error each. */

@@ -206,15 +206,6 @@ test_unnamed_in_shared_mapping(void **state)
 	munmap(r, sizeof(*r));
 }
 
-static volatile sig_atomic_t alarms;
-
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	alarms++;
-}
-
 /* Timed wait under SIGALRM every 20 ms: -ETIMEDOUT at the deadline, not
  * before, not restarted; then another process's post gets through. */
 static void
@@ -230,25 +221,20 @@ test_timed_wait_across_eintr(void **state)
 	pid = ikt_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct sigaction sa = { .sa_handler = on_alarm };
-		struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+		struct ikt_storm storm;
 		int64_t t0, el;
-		timer_t t;
 
-		sigemptyset(&sa.sa_mask);
-		IKT_CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
-		IKT_CHECK(timer_create(CLOCK_MONOTONIC, NULL, &t) == 0);
-		IKT_CHECK(timer_settime(t, 0, &its, NULL) == 0);
+		IKT_CHECK(ikt_storm_start(&storm, 20) == 0);
 		t0 = ik__now_ns();
 		IKT_CHECK(ik_psem_wait(s, 300) == -ETIMEDOUT);
 		el = ik__now_ns() - t0;
 		IKT_CHECK(el >= 300 * 1000000LL);
 		IKT_CHECK(el < 10000 * 1000000LL);
-		IKT_CHECK(alarms > 0);
+		IKT_CHECK(ikt_alarms > 0);
 		IKT_CHECK(ik_psem_wait(s, 0) == -EAGAIN);
 		ikt_post(&timed_out);
 		IKT_CHECK(ik_psem_wait(s, IKT_WAIT_MS) == 0);
-		timer_delete(t);
+		ikt_storm_stop(&storm);
 		_exit(0);
 	}
 	assert_int_equal(ikt_await(&timed_out, IKT_WAIT_MS), 0);

@@ -562,12 +562,6 @@ test_zero_copy(void **state)
 
 /* ---- timeouts ------------------------------------------------------------ */
 
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-}
-
 /*
  * The peer is alive but idle: timeout 0 is -EAGAIN at once, a timed wait
  * is -ETIMEDOUT no earlier than asked, also with signals interrupting the
@@ -576,12 +570,10 @@ on_alarm(int sig)
 static void
 test_timeouts(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+	struct ikt_storm storm;
 	struct ikt_sync ready, done;
 	char buf[64] = { 0 };
 	ik_ring *r;
-	timer_t t;
 	int64_t t0, el;
 	pid_t pid;
 	int n = 0, rc;
@@ -606,14 +598,11 @@ test_timeouts(void **state)
 	assert_int_equal(ik_ring_recv(r, buf, sizeof(buf), 0), 64);
 	assert_int_equal(ik_ring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
 
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
-	assert_int_equal(timer_create(CLOCK_MONOTONIC, NULL, &t), 0);
-	assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+	assert_int_equal(ikt_storm_start(&storm, 20), 0);
 	t0 = ik__now_ns();
 	rc = (int)ik_ring_recv(r, buf, sizeof(buf), 300);
 	el = ik__now_ns() - t0;
-	timer_delete(t);
+	ikt_storm_stop(&storm);
 	assert_int_equal(rc, -ETIMEDOUT);
 	assert_true(el >= 300 * 1000000LL);
 	assert_true(el < 10000 * 1000000LL);

@@ -92,6 +92,15 @@ start_server(const struct ik_serve_opts *o)
 	return pid;
 }
 
+/* SIGTERM server i: it must stop gracefully (exit 0) and is forgotten. */
+static void
+stop_server(int i)
+{
+	kill(F.srv[i], SIGTERM);
+	ikt_child_ok(F.srv[i]);
+	F.srv[i] = 0;
+}
+
 static struct ik_sock *
 client(void)
 {
@@ -126,6 +135,13 @@ hear(struct ik_sock *s, const char *want)
 		fprintf(stderr, "wanted [%s], got [%.*s]\n", want, (int)n, got);
 	free(got);
 	return ok;
+}
+
+/* A PING answered: the server has taken this connection and is serving. */
+static bool
+ping(struct ik_sock *s)
+{
+	return say(s, "PING\r\n") && hear(s, "+PONG\r\n");
 }
 
 /* The server closed: reading gives end of stream (or a reset). */
@@ -216,9 +232,7 @@ test_commands(void **state)
 	assert_int_equal(ik_cache_ttl(F.cache, "e", 1, &ttl), 0);
 	assert_true(ttl > 40000 && ttl <= 50000);
 	assert_int_equal(ik_cache_exists(F.cache, "a", 1), 0);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /* INFO, DBSIZE, COMMAND, CONFIG GET, FLUSHALL: the shapes clients expect */
@@ -259,9 +273,7 @@ test_info_and_admin(void **state)
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /* 4 processes x 50 connections, interleaved pipelined INCRs: exact total */
@@ -312,9 +324,7 @@ test_many_clients(void **state)
 		ikt_child_ok(cl[p]);
 	assert_int_equal(ik_cache_get(F.cache, "n", 1, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "12000", 5); /* 4*50*20*3 */
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /* Byte by byte, and a big value split over many reads */
@@ -355,9 +365,7 @@ test_split_and_big(void **state)
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /* Malformed input: an error, that connection closed, the others fine */
@@ -399,8 +407,7 @@ test_protocol_error(void **state)
 		IKT_CHECK(tl > 0 && (size_t)tl < sizeof(toobig));
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			IKT_CHECK((bad = client()) != NULL);
-			IKT_CHECK(say(bad, "PING\r\n"));
-			IKT_CHECK(hear(bad, "+PONG\r\n"));
+			IKT_CHECK(ping(bad));
 			IKT_CHECK(say(bad, cases[i][0] ? cases[i][0] : toobig));
 			IKT_CHECK(hear(bad, cases[i][1]));
 			IKT_CHECK(hear_eof(bad));
@@ -412,9 +419,7 @@ test_protocol_error(void **state)
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 static void
@@ -432,8 +437,7 @@ test_max_clients(void **state)
 		for (int i = 0; i < 3; i++) {
 			IKT_CHECK((s[i] = client()) != NULL);
 			/* a reply proves the server has taken it */
-			IKT_CHECK(say(s[i], "PING\r\n"));
-			IKT_CHECK(hear(s[i], "+PONG\r\n"));
+			IKT_CHECK(ping(s[i]));
 		}
 		IKT_CHECK((extra = client()) != NULL);
 		IKT_CHECK(
@@ -442,22 +446,18 @@ test_max_clients(void **state)
 		ik_sock_close(extra);
 		/* the three still work; once one leaves, a newcomer fits */
 		for (int i = 0; i < 3; i++) {
-			IKT_CHECK(say(s[i], "PING\r\n"));
-			IKT_CHECK(hear(s[i], "+PONG\r\n"));
+			IKT_CHECK(ping(s[i]));
 		}
 		IKT_CHECK(say(s[0], "QUIT\r\n"));
 		IKT_CHECK(hear(s[0], "+OK\r\n"));
 		IKT_CHECK(hear_eof(s[0]));
 		ik_sock_close(s[0]);
 		IKT_CHECK((extra = client()) != NULL);
-		IKT_CHECK(say(extra, "PING\r\n"));
-		IKT_CHECK(hear(extra, "+PONG\r\n"));
+		IKT_CHECK(ping(extra));
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /*
@@ -491,8 +491,7 @@ test_output_limit(void **state)
 			if (!say(greedy, "GET v\r\n"))
 				break;
 		}
-		IKT_CHECK(say(other, "PING\r\n"));
-		IKT_CHECK(hear(other, "+PONG\r\n"));
+		IKT_CHECK(ping(other));
 		/* now read: what was sent before the drop, then the end */
 		while ((n = ik_sock_recv_some(greedy, buf, sizeof(buf),
 					      IKT_WAIT_MS)) > 0)
@@ -504,9 +503,7 @@ test_output_limit(void **state)
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 static int64_t
@@ -533,17 +530,14 @@ test_idle_timeout(void **state)
 		int64_t t0;
 
 		IKT_CHECK(s != NULL);
-		IKT_CHECK(say(s, "PING\r\n"));
-		IKT_CHECK(hear(s, "+PONG\r\n"));
+		IKT_CHECK(ping(s));
 		t0 = now_ms();
 		IKT_CHECK(hear_eof(s));
 		IKT_CHECK(now_ms() - t0 >= 300);
 		_exit(0);
 	}
 	ikt_child_ok(cl);
-	kill(F.srv[0], SIGTERM);
-	ikt_child_ok(F.srv[0]);
-	F.srv[0] = 0;
+	stop_server(0);
 }
 
 /*
@@ -692,9 +686,7 @@ test_worker_death(void **state)
 	buf[n] = '\0';
 	assert_true(atol(buf) == TOTAL || atol(buf) == TOTAL + 1);
 	assert_int_equal(ik_cache_check(F.cache, 0), 0);
-	kill(F.srv[1], SIGTERM);
-	ikt_child_ok(F.srv[1]);
-	F.srv[1] = 0;
+	stop_server(1);
 }
 
 int

@@ -25,7 +25,6 @@
 #include "ikt.h"
 
 #define NH 4
-#define SKIP_STATUS 77
 
 /* What each test made, so that teardown removes it even after a failure. */
 struct fx {
@@ -114,6 +113,16 @@ join(struct fx *f)
 
 	f->kid = 0;
 	ikt_assert_child_ok(pid);
+}
+
+/* join, for a child that exits IKT_SKIP_EXIT where it cannot run */
+static void
+join_or_skip(struct fx *f)
+{
+	pid_t pid = f->kid;
+
+	f->kid = 0;
+	ikt_assert_child_ok_or_skip(pid);
 }
 
 /* ---- payload: a header with length and FNV-1a sum, then a pattern ---- */
@@ -218,18 +227,6 @@ leaks_into_exec(int fd)
 	int st = ikt_sh("test ! -e /proc/$$/fd/%d", fd);
 
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int
-write_sysctl(const char *path, unsigned long v)
-{
-	FILE *fp = fopen(path, "w");
-	int r;
-
-	if (fp == NULL)
-		return -1;
-	r = fprintf(fp, "%lu\n", v) > 0 ? 0 : -1;
-	return fclose(fp) == 0 ? r : -1;
 }
 
 static int
@@ -515,7 +512,6 @@ test_posix_enospc_not_sigbus(void **state)
 	const char *big = shm_name(f, 0, "big");
 	const char *small = shm_name(f, 1, "small");
 	const char *sparse = shm_name(f, 2, "sparse");
-	int st;
 
 	if (spawn(f) == 0) {
 		struct ik_shm s = IK_SHM_INIT, t = IK_SHM_INIT;
@@ -523,7 +519,7 @@ test_posix_enospc_not_sigbus(void **state)
 		pid_t g;
 
 		if (unshare(CLONE_NEWNS) < 0)
-			_exit(SKIP_STATUS);
+			_exit(IKT_SKIP_EXIT);
 		IKT_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ==
 			  0);
 		IKT_CHECK(mount("ikt-tiny", "/dev/shm", "tmpfs",
@@ -571,12 +567,8 @@ test_posix_enospc_not_sigbus(void **state)
 		IKT_CHECK(ik_shm_close(&s) == 0);
 		_exit(0);
 	}
-	st = ikt_wait(f->kid, IKT_WAIT_MS);
-	f->kid = 0;
-	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == SKIP_STATUS)
-		skip(); /* needs CAP_SYS_ADMIN for a mount namespace */
-	assert_int_equal(WEXITSTATUS(st), 0);
+	/* skipped without CAP_SYS_ADMIN for a mount namespace */
+	join_or_skip(f);
 	/* all of it lived in the child's namespace */
 	assert_false(devshm_exists(big));
 	assert_false(devshm_exists(small));
@@ -750,7 +742,6 @@ test_sysv_limits(void **state)
 {
 	struct fx *f = *state;
 	struct ik_shm *h = &f->h[0];
-	int st;
 
 	assert_int_equal(ik_shm_sysv_create(h, IPC_PRIVATE, SIZE_MAX, 0),
 			 IK_ESHMMAX);
@@ -768,19 +759,20 @@ test_sysv_limits(void **state)
 		pid_t g;
 
 		if (unshare(CLONE_NEWIPC) < 0)
-			_exit(SKIP_STATUS);
-		IKT_CHECK(write_sysctl("/proc/sys/kernel/shmmax", 1 << 20) ==
-			  0);
+			_exit(IKT_SKIP_EXIT);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/shmmax",
+					   1 << 20) == 0);
 		IKT_CHECK(ik_shm_sysv_create(&a, IPC_PRIVATE, 2 << 20, 0) ==
 			  IK_ESHMMAX);
 		IKT_CHECK(ik_shm_sysv_create(&a, IPC_PRIVATE, 1 << 20,
 					     IK_SHM_UNLINK_ON_CLOSE) == 0);
-		IKT_CHECK(write_sysctl("/proc/sys/kernel/shmmni", 1) == 0);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/shmmni", 1) == 0);
 		IKT_CHECK(ik_shm_sysv_create(&b, IPC_PRIVATE, 4096, 0) ==
 			  IK_ESHMMNI);
 		IKT_CHECK(ik_shm_close(&a) == 0);
-		IKT_CHECK(write_sysctl("/proc/sys/kernel/shmmni", 4096) == 0);
-		IKT_CHECK(write_sysctl("/proc/sys/kernel/shmall", 16) == 0);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/shmmni", 4096) ==
+			  0);
+		IKT_CHECK(ikt_write_sysctl("/proc/sys/kernel/shmall", 16) == 0);
 		IKT_CHECK(ik_shm_sysv_create(&b, IPC_PRIVATE, (size_t)page * 32,
 					     0) == IK_ESHMALL);
 		IKT_CHECK(ik_shm_sysv_create(&b, IPC_PRIVATE, (size_t)page * 8,
@@ -799,12 +791,8 @@ test_sysv_limits(void **state)
 		IKT_CHECK(ik_shm_close(&b) == 0);
 		_exit(0);
 	}
-	st = ikt_wait(f->kid, IKT_WAIT_MS);
-	f->kid = 0;
-	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == SKIP_STATUS)
-		skip(); /* needs CAP_SYS_ADMIN for an IPC namespace */
-	assert_int_equal(WEXITSTATUS(st), 0);
+	/* skipped without CAP_SYS_ADMIN for an IPC namespace */
+	join_or_skip(f);
 }
 
 /* ---- memfd ---- */
@@ -1074,14 +1062,6 @@ test_nothing_left_behind(void **state)
 	assert_int_equal(WEXITSTATUS(ikt_sh("%s", cmd)), 1);
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1105,5 +1085,5 @@ main(void)
 		cmocka_unit_test(test_nothing_left_behind),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

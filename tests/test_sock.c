@@ -806,14 +806,6 @@ test_shutdown_half_close(void **state)
 	ik_sock_close(p[0]);
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 #define KC(name, k, inet) static const struct kind_case name = { k, inet }
 KC(k_unix, IK_SOCK_UNIX_STREAM, NULL);
 KC(k_unixgram, IK_SOCK_UNIX_DGRAM, NULL);
@@ -826,9 +818,9 @@ KC(k_tcp6, IK_SOCK_TCP, "[::1]:0");
 KC(k_udp4, IK_SOCK_UDP, "127.0.0.1:0");
 KC(k_udp6, IK_SOCK_UDP, "[::1]:0");
 
-#define CASE(fn, kc)                                                 \
-	cmocka_unit_test_prestate_setup_teardown(fn, NULL, teardown, \
-						 (void *)&(kc))
+#define CASE(fn, kc)                              \
+	cmocka_unit_test_prestate_setup_teardown( \
+		fn, NULL, ikt_tmpdir_teardown, (void *)&(kc))
 
 int
 main(void)

@@ -341,21 +341,13 @@ test_scm_credentials(void **state)
 	ikt_sync_close(&go);
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 static const enum ik_sock_kind k_stream = IK_SOCK_UNIX_STREAM;
 static const enum ik_sock_kind k_packet = IK_SOCK_UNIX_SEQPACKET;
 static const enum ik_sock_kind k_dgram = IK_SOCK_UNIX_DGRAM;
 
-#define CASE(fn, k)                                                  \
-	cmocka_unit_test_prestate_setup_teardown(fn, NULL, teardown, \
-						 (void *)&(k))
+#define CASE(fn, k)                               \
+	cmocka_unit_test_prestate_setup_teardown( \
+		fn, NULL, ikt_tmpdir_teardown, (void *)&(k))
 
 int
 main(void)

@@ -539,14 +539,6 @@ test_bad_input(void **state)
 	assert_no_children();
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -566,5 +558,5 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown);
+	return cmocka_run_group_tests(tests, NULL, ikt_tmpdir_teardown);
 }

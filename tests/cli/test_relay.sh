@@ -5,35 +5,10 @@
 # closes, the objects it made removed; usage errors.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
-# SIGTERM them first (passed on), so each ipckit removes what it made
-ikt_term_all() {
-	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
-	ikt_cleanup
-}
 trap 'set +e; ikt_term_all' EXIT INT TERM
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 key=$(printf '0x5d%06x' $(($$ & 0xffffff)))
-
-start_bg() {
-	n=$1
-	shift
-	: >"$d/$n.err"
-	timeout "$IKT_T" "$@" >"$d/$n.out" 2>"$d/$n.err" &
-	bg=$!
-	ikt_pids="$ikt_pids $bg"
-	eval "pid_$n=$bg"
-}
-finish() {
-	eval "p=\$pid_$1"
-	set +e
-	wait "$p"
-	st=$?
-	set -e
-	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$d/$1.err")"
-}
 
 # ---- fifo -> unix: one way, ends when the receiver hangs up -----------------
 start_bg r "$ik" recv -v --listen "unix:$d/s" -n 3

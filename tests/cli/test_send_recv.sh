@@ -5,46 +5,19 @@
 # and pmq priorities, usage errors and bad addresses (exit 2).
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
-# SIGTERM them first (passed on), so each ipckit removes what it made
-ikt_term_all() {
-	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
-	ikt_cleanup
-}
 trap 'set +e; ikt_term_all' EXIT INT TERM
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 key=$(printf '0x5e%06x' $(($$ & 0xffffff)))
 key2=$(printf '0x5f%06x' $(($$ & 0xffffff)))
 
-# start_recv NAME ARGS...: ipckit recv -v in the background, output in
-# $d/NAME.out, stderr in $d/NAME.err; waits until it listens (if --listen)
-start_bg() {
-	n=$1
-	shift
-	: >"$d/$n.err"
-	timeout "$IKT_T" "$ik" "$@" >"$d/$n.out" 2>"$d/$n.err" &
-	bg=$!
-	ikt_pids="$ikt_pids $bg"
-	eval "pid_$n=$bg"
-}
 listening() { grep -q 'listening on' "$d/$1.err"; }
-# finish NAME WANT: wait for it, check its exit status
-finish() {
-	eval "p=\$pid_$1"
-	set +e
-	wait "$p"
-	st=$?
-	set -e
-	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$d/$1.err")"
-}
 
 # ---- the matrix: recv --listen creates, send dials -------------------------
 for a in "fifo:$d/f" "unix:$d/u" "unixgram:$d/g" "unixpacket:$d/p" \
 	"abstract:ikt-$$-sr" "tcp:127.0.0.1:0" "udp:127.0.0.1:0" \
 	"pmq:/ikt-$$-sr" "svmq:$key" "shm:/ikt-$$-sr"; do
-	start_bg r recv -v --listen "$a" -n 3
+	start_bg r "$ik" recv -v --listen "$a" -n 3
 	wait_for listening r
 	# the bound address (tcp/udp port 0 gets a port)
 	to=$(sed -n 's/^ipckit recv: listening on //p' "$d/r.err")
@@ -57,7 +30,7 @@ done
 
 # ---- send --listen creates: queues and rings wait for the messages taken ---
 for a in "pmq:/ikt-$$-sl" "svmq:$key" "shm:/ikt-$$-sl"; do
-	start_bg s send -v --listen "$a" one two three
+	start_bg s "$ik" send -v --listen "$a" one two three
 	wait_for listening s
 	expect_status 0 "$ik" recv "$a" -n 3
 	expect_eq "$a (send listens)" "$(cat "$d/out")" "one
@@ -68,7 +41,7 @@ three"
 done
 
 # ---- standard input lines, --count, a last line without newline ------------
-start_bg r recv -v --listen "unix:$d/u" -n 8
+start_bg r "$ik" recv -v --listen "unix:$d/u" -n 8
 wait_for listening r
 printf 'first line\n\nthird\tline\nlast' |
 	timeout "$IKT_T" "$ik" send --count 2 "unix:$d/u" ||
@@ -84,14 +57,14 @@ last
 last"
 
 # arguments repeat as a whole
-start_bg r recv -v --listen "pmq:/ikt-$$-c" -n 6
+start_bg r "$ik" recv -v --listen "pmq:/ikt-$$-c" -n 6
 wait_for listening r
 expect_status 0 "$ik" send --count 3 "pmq:/ikt-$$-c" x y
 finish r 0
 expect_eq "args --count 3" "$(tr '\n' ' ' <"$d/r.out")" "x y x y x y "
 
 # ---- --raw chunks of --size, shown in hex ----------------------------------
-start_bg r recv -v --listen "svmq:$key" --hex -n 4
+start_bg r "$ik" recv -v --listen "svmq:$key" --hex -n 4
 wait_for listening r
 printf 'abcdefghij' | timeout "$IKT_T" "$ik" send --raw --size 3 "svmq:$key" ||
 	fail "send --raw --size"
@@ -102,7 +75,7 @@ expect_eq "raw chunks --hex" "$(cat "$d/r.out")" "616263
 6a"
 
 # ---- --json: text escaped, binary as base64, svmq type, pmq priority ------
-start_bg r recv -v --listen "svmq:$key?type=0" --json -n 4
+start_bg r "$ik" recv -v --listen "svmq:$key?type=0" --json -n 4
 wait_for listening r
 expect_status 0 "$ik" send --type 7 "svmq:$key" 'say "hi"\'
 printf '\001\000\377' | timeout "$IKT_T" "$ik" send --raw --type 3 "svmq:$key"
@@ -115,7 +88,7 @@ expect_eq "json" "$(cat "$d/r.out")" '{"length": 9, "type": 7, "data": "say \"hi
 {"length": 9, "type": 2, "data": "café\ttab"}'
 
 # ---- svmq: a receiver selecting one type leaves the others -----------------
-start_bg r recv -v --listen "svmq:$key?type=5" -n 1
+start_bg r "$ik" recv -v --listen "svmq:$key?type=5" -n 1
 wait_for listening r
 expect_status 0 "$ik" send --type 4 "svmq:$key" not-me
 expect_status 0 "$ik" send --type 5 "svmq:$key" me
@@ -123,7 +96,7 @@ finish r 0
 expect_eq "svmq type selector" "$(cat "$d/r.out")" "me"
 
 # ---- pmq: higher priority first, whatever the order sent -------------------
-start_bg s send -v --listen --priority 1 "pmq:/ikt-$$-prio" low
+start_bg s "$ik" send -v --listen --priority 1 "pmq:/ikt-$$-prio" low
 wait_for grep -q "sent 1 messages" "$d/s.err"
 expect_status 0 "$ik" send --priority 9 "pmq:/ikt-$$-prio" high
 expect_status 0 "$ik" send --priority 5 "pmq:/ikt-$$-prio" mid
@@ -134,13 +107,13 @@ expect_eq "pmq priorities" "$(cat "$d/out")" '{"length": 4, "priority": 9, "data
 finish s 0
 
 # ---- end of stream: clean without -n, an error when -n wanted more ---------
-start_bg r recv -v --listen "tcp:127.0.0.1:0"
+start_bg r "$ik" recv -v --listen "tcp:127.0.0.1:0"
 wait_for listening r
 to=$(sed -n 's/^ipckit recv: listening on //p' "$d/r.err")
 expect_status 0 "$ik" send "$to" only
 finish r 0
 expect_eq "eof" "$(cat "$d/r.out")" "only"
-start_bg r recv -v --listen "unix:$d/u" -n 5
+start_bg r "$ik" recv -v --listen "unix:$d/u" -n 5
 wait_for listening r
 expect_status 0 "$ik" send "unix:$d/u" one two
 finish r 1
@@ -162,7 +135,7 @@ awk -v k="$key2" 'NR > 1 && sprintf("0x%08x", $1) == k { exit 1 }' /proc/sysvipc
 	fail "svmq $key2 left behind"
 
 # ---- SIGTERM while waiting: the object made is removed ---------------------
-start_bg r recv -v --listen "fifo:$d/sig"
+start_bg r "$ik" recv -v --listen "fifo:$d/sig"
 wait_for listening r
 [ -p "$d/sig" ] || fail "no FIFO while listening"
 kill -TERM "$pid_r" # timeout(1) passes it on to ipckit
@@ -191,14 +164,14 @@ grep -q "this end only receives" "$ikt_tmp/err" || fail "fifo direction: $(cat "
 [ ! -e "$d/wrong" ] || fail "FIFO left after refusal"
 # a message above the channel's largest
 expect_status 0 true
-start_bg r recv -v --listen "pmq:/ikt-$$-big?msgsize=8" -n 1
+start_bg r "$ik" recv -v --listen "pmq:/ikt-$$-big?msgsize=8" -n 1
 wait_for listening r
 expect_status 1 "$ik" send "pmq:/ikt-$$-big" 123456789
 grep -q "above the channel's largest (8 bytes)" "$ikt_tmp/err" || fail "too big: $(cat "$ikt_tmp/err")"
 expect_status 0 "$ik" send "pmq:/ikt-$$-big" 12345678
 finish r 0
 # a framed reader meeting a raw writer: malformed frame, exit 1
-start_bg r recv -v --listen "unix:$d/u"
+start_bg r "$ik" recv -v --listen "unix:$d/u"
 wait_for listening r
 printf '\377\377\377\377garbage' | timeout "$IKT_T" "$ik" send --raw "unix:$d/u"
 finish r 1

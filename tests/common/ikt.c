@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -333,4 +334,76 @@ ikt_child_killed(pid_t pid)
 	ikt_untrack(pid);
 	st = ikt_wait(pid, IKT_WAIT_MS);
 	assert_true(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+int
+ikt_write_sysctl(const char *path, long v)
+{
+	char s[32];
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int len = snprintf(s, sizeof(s), "%ld\n", v);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, (size_t)len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+int
+ikt_runtime_setup(char *dir, size_t len)
+{
+	ikt_path(dir, len, "rt");
+	if (mkdir(dir, 0700) < 0)
+		return -1;
+	return setenv("IPCKIT_RUNTIME_DIR", dir, 1);
+}
+
+volatile sig_atomic_t ikt_alarms;
+
+static void
+ikt_on_alarm(int sig)
+{
+	(void)sig;
+	ikt_alarms++;
+}
+
+int
+ikt_storm_start(struct ikt_storm *s, int period_ms)
+{
+	struct sigaction sa = { .sa_handler = ikt_on_alarm }; /* no restart */
+	struct timespec p = { period_ms / 1000,
+			      (long)(period_ms % 1000) * 1000000 };
+	struct itimerspec its = { p, p };
+
+	sigemptyset(&sa.sa_mask);
+	ikt_alarms = 0;
+	if (sigaction(SIGALRM, &sa, &s->old) < 0)
+		return -1;
+	if (timer_create(CLOCK_MONOTONIC, NULL, &s->t) < 0)
+		goto fail;
+	if (timer_settime(s->t, 0, &its, NULL) < 0) {
+		timer_delete(s->t);
+		goto fail;
+	}
+	return 0;
+fail:
+	sigaction(SIGALRM, &s->old, NULL);
+	return -1;
+}
+
+void
+ikt_storm_stop(struct ikt_storm *s)
+{
+	timer_delete(s->t);
+	sigaction(SIGALRM, &s->old, NULL);
+}
+
+int
+ikt_tmpdir_teardown(void **state)
+{
+	(void)state;
+	ikt_tmpdir_cleanup();
+	return 0;
 }

@@ -8,12 +8,14 @@
 #define IKT_H
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,6 +32,8 @@ const char *ikt_tmpdir(void);
 void ikt_path(char *buf, size_t len, const char *tag);
 /* Remove the temporary directory and everything in it (call in teardown). */
 void ikt_tmpdir_cleanup(void);
+/* A cmocka teardown (of a test or a group) that does only that. */
+int ikt_tmpdir_teardown(void **state);
 
 /* In a forked child: on failure print where and exit 99. */
 #define IKT_CHECK(cond)                                                    \
@@ -47,16 +51,38 @@ void ikt_tmpdir_cleanup(void);
  */
 int ikt_wait(pid_t pid, int timeout_ms);
 
+/* Wait status st of child pid must be a normal exit with status 0. */
+#define ikt_assert_status_ok(st, pid)                               \
+	do {                                                        \
+		assert_int_not_equal((st), -1);                     \
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)         \
+			fail_msg("child %d: %s %d", (int)(pid),     \
+				 WIFEXITED(st) ? "exit" : "signal", \
+				 WIFEXITED(st) ? WEXITSTATUS(st)    \
+					       : WTERMSIG(st));     \
+	} while (0)
+
 /* Parent side: the child must have exited with status 0. */
-#define ikt_assert_child_ok(pid)                                           \
-	do {                                                               \
-		int ikt_st_ = ikt_wait((pid), IKT_WAIT_MS);                \
-		assert_int_not_equal(ikt_st_, -1);                         \
-		if (!WIFEXITED(ikt_st_) || WEXITSTATUS(ikt_st_) != 0)      \
-			fail_msg("child %d: %s %d", (int)(pid),            \
-				 WIFEXITED(ikt_st_) ? "exit" : "signal",   \
-				 WIFEXITED(ikt_st_) ? WEXITSTATUS(ikt_st_) \
-						    : WTERMSIG(ikt_st_));  \
+#define ikt_assert_child_ok(pid)                            \
+	do {                                                \
+		int ikt_st_ = ikt_wait((pid), IKT_WAIT_MS); \
+		ikt_assert_status_ok(ikt_st_, (pid));       \
+	} while (0)
+
+/*
+ * The exit status by which a child says the machine cannot run its part
+ * (no IPC namespace, a read-only /proc/sys): the parent skips the test.
+ */
+#define IKT_SKIP_EXIT 77
+
+/* ikt_assert_child_ok, but a child exiting IKT_SKIP_EXIT skips the test. */
+#define ikt_assert_child_ok_or_skip(pid)                    \
+	do {                                                \
+		int ikt_st_ = ikt_wait((pid), IKT_WAIT_MS); \
+		if (WIFEXITED(ikt_st_) &&                   \
+		    WEXITSTATUS(ikt_st_) == IKT_SKIP_EXIT)  \
+			skip();                             \
+		ikt_assert_status_ok(ikt_st_, (pid));       \
 	} while (0)
 
 /*
@@ -112,6 +138,34 @@ long ikt_syscall_of(pid_t tid);
  * waits (to deliver EINTR, to arrive during a poll) without sleeping.
  */
 int ikt_await_syscall(pid_t tid, long a, long b);
+
+/*
+ * Write "<v>\n" to a /proc/sys file in one write (a sysctl, in a child's
+ * own IPC namespace). 0, or -1.
+ */
+int ikt_write_sysctl(const char *path, long v);
+
+/*
+ * A private runtime directory for this test (made under ikt_tmpdir, mode
+ * 0700, its path in dir) exported as IPCKIT_RUNTIME_DIR, so that
+ * registrations never meet other tests'. 0, or -1. For cmocka setups.
+ */
+int ikt_runtime_setup(char *dir, size_t len);
+
+/*
+ * A storm of SIGALRM every period_ms, without SA_RESTART, so that every
+ * blocking call of this process sees EINTR: how a test checks that a
+ * deadline is kept across interruptions. ikt_alarms counts the signals
+ * (from 0 at the start). 0, or -1. ikt_storm_stop ends it and puts the
+ * old SIGALRM action back.
+ */
+struct ikt_storm {
+	timer_t t;
+	struct sigaction old;
+};
+extern volatile sig_atomic_t ikt_alarms;
+int ikt_storm_start(struct ikt_storm *s, int period_ms);
+void ikt_storm_stop(struct ikt_storm *s);
 
 /* Count of open descriptors of this process (for leak checks). */
 int ikt_fd_count(void);

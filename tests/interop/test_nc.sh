@@ -3,38 +3,12 @@
 # ipckit recv takes as the end of the stream; nc -l listening for ipckit.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
-# SIGTERM them first (passed on), so each ipckit removes what it made
-ikt_term_all() {
-	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
-	ikt_cleanup
-}
 trap 'set +e; ikt_term_all' EXIT INT TERM
 command -v nc >/dev/null || fail "nc not installed (scripts/deps.sh test installs it)"
 nc -h 2>&1 | grep -q OpenBSD || fail "nc is not netcat-openbsd"
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 head -c 200000 /dev/urandom >"$d/blob"
-
-start_bg() {
-	n=$1
-	shift
-	: >"$d/$n.err"
-	timeout "$IKT_T" "$@" </dev/null >"$d/$n.out" 2>"$d/$n.err" &
-	bg=$!
-	ikt_pids="$ikt_pids $bg"
-	eval "pid_$n=$bg"
-}
-finish() {
-	eval "p=\$pid_$1"
-	set +e
-	wait "$p"
-	st=$?
-	set -e
-	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$d/$1.err")"
-}
-port_of() { sed -n 's/^ipckit [a-z]*: listening on tcp:127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$d/$1.err"; }
 
 # nc -U -N -> ipckit recv --listen
 start_bg r "$ik" recv --raw --listen -v "unix:$d/u1"

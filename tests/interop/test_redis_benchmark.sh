@@ -6,16 +6,7 @@ set -e
 command -v redis-benchmark >/dev/null || fail "no redis-benchmark (scripts/deps.sh test installs it)"
 n="ikt-$$-rbench"
 sock="$ikt_tmp/b.sock"
-cleanup() {
-	set +e
-	"$IKT_IPCKIT" cache "$n" destroy 2>/dev/null
-	ikt_cleanup
-}
-trap cleanup EXIT INT TERM
-"$IKT_IPCKIT" cache "$n" create --size 32M
-"$IKT_IPCKIT" serve --cache "$n" --listen "unix:$sock" --workers 2 2>"$ikt_tmp/log" &
-srv=$!
-ikt_pids="$ikt_pids $srv"
+ikt_serve_cache "$n" 32M --listen "unix:$sock" --workers 2
 up() { timeout 5 redis-cli -s "$sock" ping 2>/dev/null | grep -q PONG; }
 wait_for up
 for P in 1 16; do

@@ -7,16 +7,7 @@ set -e
 command -v redis-cli >/dev/null || fail "no redis-cli (scripts/deps.sh test installs it)"
 n="ikt-$$-rcli"
 sock="$ikt_tmp/r.sock"
-cleanup() {
-	set +e
-	"$IKT_IPCKIT" cache "$n" destroy 2>/dev/null
-	ikt_cleanup
-}
-trap cleanup EXIT INT TERM
-"$IKT_IPCKIT" cache "$n" create --size 8M
-"$IKT_IPCKIT" serve --cache "$n" --listen "unix:$sock" --listen tcp:127.0.0.1:0 2>"$ikt_tmp/log" &
-srv=$!
-ikt_pids="$ikt_pids $srv"
+ikt_serve_cache "$n" 8M --listen "unix:$sock" --listen tcp:127.0.0.1:0
 up() { grep -q "serving cache" "$ikt_tmp/log"; }
 wait_for up
 port=$(sed -n 's/.*tcp:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$ikt_tmp/log")

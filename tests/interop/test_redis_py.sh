@@ -9,16 +9,7 @@ py=/usr/bin/python3
 $py -c 'import redis' 2>/dev/null || fail "no python3-redis (scripts/deps.sh test installs it)"
 n="ikt-$$-rpy"
 sock="$ikt_tmp/p.sock"
-cleanup() {
-	set +e
-	"$IKT_IPCKIT" cache "$n" destroy 2>/dev/null
-	ikt_cleanup
-}
-trap cleanup EXIT INT TERM
-"$IKT_IPCKIT" cache "$n" create --size 16M
-"$IKT_IPCKIT" serve --cache "$n" --listen "unix:$sock" --workers 2 2>"$ikt_tmp/log" &
-srv=$!
-ikt_pids="$ikt_pids $srv"
+ikt_serve_cache "$n" 16M --listen "unix:$sock" --workers 2
 up() { [ "$(grep -c 'serving\|^' "$ikt_tmp/log")" -ge 1 ] && [ -S "$sock" ] &&
 	timeout 5 redis-cli -s "$sock" ping 2>/dev/null | grep -q PONG; }
 wait_for up

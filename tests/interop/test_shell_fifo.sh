@@ -4,13 +4,6 @@
 # a reader started before any writer waits for one instead of ending.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
-# SIGTERM them first (passed on), so each ipckit removes what it made
-ikt_term_all() {
-	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
-	ikt_cleanup
-}
 trap 'set +e; ikt_term_all' EXIT INT TERM
 ik=$IKT_IPCKIT
 d=$ikt_tmp

@@ -4,46 +4,17 @@
 # the reader cleanly.
 . "$IKT_SRC_DIR/tests/lib.sh"
 set -e
-# ikt_cleanup SIGKILLs the timeout(1) wrappers, whose ipckit would live on:
-# SIGTERM them first (passed on), so each ipckit removes what it made
-ikt_term_all() {
-	for p in $ikt_pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $ikt_pids; do wait "$p" 2>/dev/null; done
-	ikt_cleanup
-}
 trap 'set +e; ikt_term_all' EXIT INT TERM
 command -v socat >/dev/null || fail "socat not installed (scripts/deps.sh test installs it)"
 ik=$IKT_IPCKIT
 d=$ikt_tmp
 head -c 300000 /dev/urandom >"$d/blob"
 
-start_bg() {
-	n=$1
-	shift
-	: >"$d/$n.err"
-	timeout "$IKT_T" "$@" >"$d/$n.out" 2>"$d/$n.err" &
-	bg=$!
-	ikt_pids="$ikt_pids $bg"
-	eval "pid_$n=$bg"
+start_in() { # start_bg, with standard input from $d/blob
+	ikt_in=$d/blob
+	start_bg "$@"
+	ikt_in=
 }
-start_in() { # like start_bg, with standard input from $d/blob
-	n=$1
-	shift
-	: >"$d/$n.err"
-	timeout "$IKT_T" "$@" <"$d/blob" >"$d/$n.out" 2>"$d/$n.err" &
-	bg=$!
-	ikt_pids="$ikt_pids $bg"
-	eval "pid_$n=$bg"
-}
-finish() {
-	eval "p=\$pid_$1"
-	set +e
-	wait "$p"
-	st=$?
-	set -e
-	[ "$st" = "$2" ] || fail "$1 exited $st, want $2; stderr: $(cat "$d/$1.err")"
-}
-port_of() { sed -n 's/^ipckit [a-z]*: listening on tcp:127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$d/$1.err"; }
 
 # socat -> ipckit recv (ipckit listens), unix
 start_bg r "$ik" recv --raw --listen -v "unix:$d/u1"

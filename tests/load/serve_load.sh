@@ -16,12 +16,7 @@ rbn=${RB_REQUESTS:-20000}
 maxout=16777216
 n="ikt-$$-load"
 sock="$ikt_tmp/l.sock"
-cleanup() {
-	set +e
-	"$IKT_IPCKIT" cache "$n" destroy 2>/dev/null
-	ikt_cleanup
-}
-trap cleanup EXIT INT TERM
+ikt_cache_trap "$n"
 [ -x "${IKT_LOAD:-}" ] || fail "IKT_LOAD is not the ik_load program"
 # root may raise the hard limit; serve and ik_load each need conns + a few
 need=$((conns + 200))
