@@ -3,7 +3,7 @@
 #   make test    install missing packages, build, run the suite, then again
 #                under ASan+UBSan, the ring's tests under TSan, the examples'
 #                and the command's tests under valgrind memcheck, and check
-#                that clang builds clean too
+#                that clang, and gcc at -O3 (Release), build clean too
 #   make demo    build and run every example program of the seed
 #   make bench   install the peers (ZeroMQ, nng, iceoryx, gnuplot), build, and
 #                measure every mechanism (about a minute; BENCH_ARGS=--full)
@@ -26,13 +26,14 @@ TSAN_BUILD ?= build-tsan
 # the tests ThreadSanitizer runs: those of the lock-free shared structures
 TSAN_TESTS ?= ^test_ring|^test_cache
 CLANG_BUILD ?= build-clang
+RELEASE_BUILD ?= build-release
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 
 .PHONY: all deps build build-asan build-tsan test-tsan test test-unit test-asan \
-	check-clang demo bench bench-deps bench-plot install fault load soak \
+	check-clang check-release demo bench bench-deps bench-plot install fault load soak \
 	build-fuzz fuzz lint valgrind format format-check clean
 
 all: build
@@ -51,7 +52,7 @@ build: deps
 # TSan, and memcheck (make valgrind); the last line adds them all up
 # ("tests: N passed, M failed"). The fuzzers are built
 # too: the plain suite's cli/test_fuzz_smoke runs each for two seconds.
-test: check-clang build lint build-asan build-tsan build-fuzz
+test: check-clang check-release build lint build-asan build-tsan build-fuzz
 	@VALGRIND='$(VALGRIND)' VALGRIND_EXCLUDE='$(VALGRIND_EXCLUDE)' \
 		JOBS=$(JOBS) scripts/ctest-summary.sh $(BUILD) $(ASAN_BUILD) \
 		'$(TSAN_BUILD):$(TSAN_TESTS)' 'valgrind:$(BUILD):$(VALGRIND_TESTS)'
@@ -80,6 +81,14 @@ check-clang: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(CLANG_BUILD) -j $(JOBS)
 	@echo "clang build: clean"
+
+# -O3 finds what -O2 does not (maybe-uninitialized, format-truncation):
+# a user's Release build must be as clean as ours (compile only).
+check-release: deps
+	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) \
+		-DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(RELEASE_BUILD) -j $(JOBS)
+	@echo "release build: clean"
 
 # Fault injection, the long run (make test runs a short one): IKF_REPEAT
 # passes over every scenario, call and errno, then the figures.
@@ -173,4 +182,4 @@ format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

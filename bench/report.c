@@ -127,7 +127,7 @@ latency_table(struct bench_result *res, int n)
 static void
 tput_table(const struct bench_opts *o, struct bench_result *res, int n)
 {
-	char h[24];
+	char h[32]; /* "%zu MiB" of any size_t */
 
 	fprintf(out,
 		"\nOne-way throughput, messages/s (and bytes/s), median of "
@@ -415,7 +415,7 @@ static void
 sized_table(const struct bench_opts *o, struct bench_result *res, int n)
 {
 	int any = 0;
-	char h[16];
+	char h[32]; /* "%zu MiB" of any size_t */
 
 	for (int i = 0; i < n; i++)
 		for (int s = 0; s < o->nsizes; s++)

@@ -550,7 +550,7 @@ ik_addr_opt_ms(const struct ik_addr *a, const char *key, int64_t *out,
 		{ "s", 1000 },
 		{ "m", 60000 },
 	};
-	uint64_t v;
+	uint64_t v = 0; /* set by opt_number when it returns 0 */
 	int r = opt_number(a, key, u, sizeof(u) / sizeof(u[0]), &v,
 			   "a duration (e.g. 500, 500ms, 2s)", err, errlen);
 
