@@ -546,24 +546,6 @@ ik_cache_set(ik_cache *c, const void *key, size_t klen, const void *val,
 			 replace(c, &loc, key, klen, val, vlen, expire));
 }
 
-int
-ik_cache_del(ik_cache *c, const void *key, size_t klen)
-{
-	struct ik__cache_loc loc;
-	uint32_t *pred;
-	int64_t off;
-	int r;
-
-	if (bad_key(c, key, klen))
-		return -EINVAL;
-	r = write_find(c, key, klen, &loc, &pred, &off);
-	if (r < 0)
-		return r;
-	if (off >= 0)
-		ik__cache_drop(c, loc.stripe, pred, (uint64_t)off);
-	return end_write(c, &loc, off >= 0 ? 1 : off == -ENOENT ? 0 : (int)off);
-}
-
 /* A value INCR accepts: [-]digits, at most 20 characters, in range. */
 static int
 parse_int(const char *s, size_t n, int64_t *out)
@@ -626,7 +608,10 @@ ik_cache_incrby(ik_cache *c, const void *key, size_t klen, int64_t delta,
 	return end_write(c, &loc, r);
 }
 
-/* EXPIRE and PERSIST: one atomic store of the record's expiry. */
+/*
+ * DEL, EXPIRE and PERSIST: one atomic store of the record's expiry, or its
+ * removal when the time to live is already over (DEL is EXPIRE key 0).
+ */
 static int
 set_expire(ik_cache *c, const void *key, size_t klen, bool persist,
 	   int64_t ttl_ms)
@@ -656,6 +641,12 @@ set_expire(ik_cache *c, const void *key, size_t klen, bool persist,
 		r = 1;
 	}
 	return end_write(c, &loc, r);
+}
+
+int
+ik_cache_del(ik_cache *c, const void *key, size_t klen)
+{
+	return set_expire(c, key, klen, false, 0);
 }
 
 int
