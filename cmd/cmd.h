@@ -8,6 +8,7 @@
 #ifndef IPCKIT_CMD_H
 #define IPCKIT_CMD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,14 @@ __attribute__((noreturn, format(printf, 2, 3))) void
 ik_cmd_usage(const char *cmd, const char *fmt, ...);
 __attribute__((noreturn, format(printf, 2, 3))) void
 ik_cmd_fail(const char *cmd, const char *fmt, ...);
+/* Their parts, for wrappers that clean up first: "ipckit CMD: message"
+ * (no newline), and a usage error's end (where the help is; exit 2). */
+__attribute__((format(printf, 2, 0))) void
+ik_cmd_vsay(const char *cmd, const char *fmt, va_list ap);
+__attribute__((noreturn)) void ik_cmd_usage_exit(const char *cmd);
+
+/* CLOCK_MONOTONIC in milliseconds, for the commands' sliced waits. */
+int64_t ik_cmd_now_ms(void);
 
 /* Print a subcommand's help text to stdout. */
 void ik_cmd_help(const struct ik_cmd *c);

@@ -5,21 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cmd.h"
+
+void
+ik_cmd_vsay(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	vfprintf(stderr, fmt, ap);
+}
+
+void
+ik_cmd_usage_exit(const char *cmd)
+{
+	fprintf(stderr, " (see 'ipckit help%s%s')\n", cmd ? " " : "",
+		cmd ? cmd : "");
+	exit(IK_EXIT_USAGE);
+}
 
 void
 ik_cmd_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ik_cmd_vsay(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'ipckit help%s%s')\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	exit(IK_EXIT_USAGE);
+	ik_cmd_usage_exit(cmd);
 }
 
 void
@@ -27,12 +40,20 @@ ik_cmd_fail(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ik_cmd_vsay(cmd, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(IK_EXIT_FAIL);
+}
+
+int64_t
+ik_cmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
