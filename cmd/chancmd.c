@@ -96,29 +96,17 @@ ik_cc_signals_check(void)
 }
 
 void
-ik_cc_fail(const char *cmd, const char *fmt, ...)
+ik_cc_exit(const char *cmd, int status, const char *fmt, ...)
 {
 	va_list ap;
 
 	close_all();
-	fflush(stdout);
+	if (status != IK_EXIT_USAGE)
+		fflush(stdout);
 	va_start(ap, fmt);
-	ik_cmd_vsay(cmd, fmt, ap);
+	ik_cmd_vline(cmd, status, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(IK_EXIT_FAIL);
-}
-
-void
-ik_cc_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	close_all();
-	va_start(ap, fmt);
-	ik_cmd_vsay(cmd, fmt, ap);
-	va_end(ap);
-	ik_cmd_usage_exit(cmd);
+	exit(status);
 }
 
 int

@@ -10,41 +10,25 @@
 #include "cmd.h"
 
 void
-ik_cmd_vsay(const char *cmd, const char *fmt, va_list ap)
+ik_cmd_vline(const char *cmd, int status, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	vfprintf(stderr, fmt, ap);
-}
-
-void
-ik_cmd_usage_exit(const char *cmd)
-{
-	fprintf(stderr, " (see 'ipckit help%s%s')\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	exit(IK_EXIT_USAGE);
-}
-
-void
-ik_cmd_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ik_cmd_vsay(cmd, fmt, ap);
-	va_end(ap);
-	ik_cmd_usage_exit(cmd);
-}
-
-void
-ik_cmd_fail(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ik_cmd_vsay(cmd, fmt, ap);
-	va_end(ap);
+	if (status == IK_EXIT_USAGE)
+		fprintf(stderr, " (see 'ipckit help%s%s')", cmd ? " " : "",
+			cmd ? cmd : "");
 	fputc('\n', stderr);
-	exit(IK_EXIT_FAIL);
+}
+
+void
+ik_cmd_exit(const char *cmd, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ik_cmd_vline(cmd, status, fmt, ap);
+	va_end(ap);
+	exit(status);
 }
 
 int64_t

@@ -222,13 +222,16 @@ kernel_deadline(const struct ik__deadline *d, int timeout_ms)
 static int
 retry_after(const struct ik__deadline *d, int timeout_ms)
 {
-	if (errno == EINTR)
+	switch (errno) {
+	case EINTR:
 		return 0;
-	if (errno != ETIMEDOUT)
+	case ETIMEDOUT:
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		return ik__deadline_expired(d) ? -ETIMEDOUT : 0;
+	default:
 		return -errno;
-	if (timeout_ms == 0)
-		return -EAGAIN;
-	return ik__deadline_expired(d) ? -ETIMEDOUT : 0;
+	}
 }
 
 int
