@@ -1140,13 +1140,25 @@ make_order(struct bench_result *res, int n)
 	free(placed);
 }
 
-/* The k-th row to run in repetition rep. */
-static int
-nth(int k, int n, int rep)
+/* The k-th row to run in repetition rep: the order every pass walks. */
+static struct bench_result *
+nth(struct bench_result *res, int k, int n, int rep)
 {
 	int at = rep % 2 ? n - 1 - k : k;
 
-	return run_order != NULL ? run_order[at] : at;
+	return &res[run_order != NULL ? run_order[at] : at];
+}
+
+/* A job of every pass: mode at size, the caller adds what it counts. */
+static struct job
+job_of(int mode, size_t size)
+{
+	struct job j = { .mode = mode,
+			 .size = size,
+			 .duration = opts->duration,
+			 .alarm_s = 120 };
+
+	return j;
 }
 
 /*
@@ -1183,15 +1195,15 @@ paired_run(struct bench_result *x, struct bench_result *b, const struct job *j)
 static void
 latency_pass(struct bench_result *res, int n, int rep, int reps)
 {
-	struct job j = { JOB_LAT,	 64,	       0,
-			 opts->rounds,	 opts->warmup, opts->rate,
-			 opts->duration, 120 };
+	struct job j = job_of(JOB_LAT, 64);
 	struct outcome out;
 	char note[200];
 
+	j.rounds = opts->rounds;
+	j.warmup = opts->warmup;
+	j.rate = opts->rate;
 	for (int k = 0; k < n; k++) {
-		int i = nth(k, n, rep);
-		struct bench_result *x = &res[i], *b;
+		struct bench_result *x = nth(res, k, n, rep), *b;
 		int rc;
 
 		progress("round trips", rep, reps, k, n, x->row->name);
@@ -1224,23 +1236,15 @@ sized_pass(struct bench_result *res, int n, int rep, int reps)
 
 	for (int s = 0; s < opts->nsizes; s++)
 		for (int k = 0; k < n; k++) {
-			int i = nth(k, n, rep);
-			struct bench_result *x = &res[i];
-			size_t size = opts->sizes[s];
-			int rounds =
-				(int)clampl((long)(opts->stream_bytes / size),
-					    100, opts->rounds);
-			struct job j = { JOB_LAT,
-					 size,
-					 0,
-					 rounds,
-					 rounds / 10 + 10,
-					 0,
-					 opts->duration,
-					 120 };
+			struct bench_result *x = nth(res, k, n, rep);
+			struct job j = job_of(JOB_LAT, opts->sizes[s]);
 
+			j.rounds =
+				(int)clampl((long)(opts->stream_bytes / j.size),
+					    100, opts->rounds);
+			j.warmup = j.rounds / 10 + 10;
 			if (x->state != BR_OK || !bench_sized_rtt(x->row) ||
-			    size == 64 || (x->maxmsg && size > x->maxmsg))
+			    j.size == 64 || (x->maxmsg && j.size > x->maxmsg))
 				continue;
 			progress("round trips by size", rep, reps, k, n,
 				 x->row->name);
@@ -1258,17 +1262,10 @@ stream_pass(struct bench_result *res, int n, int rep, int reps)
 
 	for (int s = 0; s < opts->nsizes; s++)
 		for (int k = 0; k < n; k++) {
-			int i = nth(k, n, rep);
-			struct bench_result *x = &res[i];
-			struct job j = { JOB_STREAM,
-					 opts->sizes[s],
-					 stream_count(opts->sizes[s]),
-					 0,
-					 0,
-					 0,
-					 opts->duration,
-					 120 };
+			struct bench_result *x = nth(res, k, n, rep);
+			struct job j = job_of(JOB_STREAM, opts->sizes[s]);
 
+			j.n = stream_count(j.size);
 			progress("streams", rep, reps, s * n + k,
 				 opts->nsizes * n, x->row->name);
 			if (x->state != BR_OK ||

@@ -96,32 +96,17 @@ ik_cc_signals_check(void)
 }
 
 void
-ik_cc_fail(const char *cmd, const char *fmt, ...)
+ik_cc_exit(const char *cmd, int status, const char *fmt, ...)
 {
 	va_list ap;
 
 	close_all();
-	fflush(stdout);
-	fprintf(stderr, "ipckit %s: ", cmd);
+	if (status != IK_EXIT_USAGE)
+		fflush(stdout);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ik_cmd_vline(cmd, status, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(IK_EXIT_FAIL);
-}
-
-void
-ik_cc_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	close_all();
-	fprintf(stderr, "ipckit %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'ipckit help %s')\n", cmd);
-	exit(IK_EXIT_USAGE);
+	exit(status);
 }
 
 int
@@ -152,15 +137,6 @@ ik_cc_parse_num(const char *cmd, const char *opt, const char *s, long long min,
 	return v;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The next slice of a wait that ends at end (-1: never). */
 static int
 slice(int64_t end)
@@ -169,7 +145,7 @@ slice(int64_t end)
 
 	if (end < 0)
 		return SLICE_MS;
-	left = end - now_ms();
+	left = end - ik_cmd_now_ms();
 	if (left <= 0)
 		return 0;
 	return left < SLICE_MS ? (int)left : SLICE_MS;
@@ -178,13 +154,13 @@ slice(int64_t end)
 static int64_t
 deadline(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : ik_cmd_now_ms() + timeout_ms;
 }
 
 static int
 expired(int64_t end)
 {
-	return end >= 0 && now_ms() >= end;
+	return end >= 0 && ik_cmd_now_ms() >= end;
 }
 
 static int
@@ -482,7 +458,7 @@ ik_cc_linger(struct ik_chan *c, int timeout_ms, long *left)
 		/* a ring has no count to read: wait for the peer to close
 		 * (anything it sends back is not ours to print: dropped) */
 		for (;;) {
-			int64_t left_ms = end < 0 ? -1 : end - now_ms();
+			int64_t left_ms = end < 0 ? -1 : end - ik_cmd_now_ms();
 
 			n = ik_cc_recv(
 				c, sink, sizeof(sink), NULL,

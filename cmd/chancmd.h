@@ -13,6 +13,8 @@
 
 #include <ipckit/chan.h>
 
+#include "cmd.h"
+
 /*
  * Block SIGINT, SIGTERM and SIGHUP: they stay pending until a sliced wait
  * (or relay's signalfd) sees them, so a channel that created a named object
@@ -29,11 +31,11 @@ void ik_cc_signals_unblock(void);
 /* Close every channel and die of sig (exit status 128 + sig). */
 __attribute__((noreturn)) void ik_cc_die_signal(int sig);
 
-/* Close every open channel, then ik_cmd_fail / ik_cmd_usage. */
-__attribute__((noreturn, format(printf, 2, 3))) void
-ik_cc_fail(const char *cmd, const char *fmt, ...);
-__attribute__((noreturn, format(printf, 2, 3))) void
-ik_cc_usage(const char *cmd, const char *fmt, ...);
+/* Close every open channel (a failure flushes stdout), then ik_cmd_exit. */
+__attribute__((noreturn, format(printf, 3, 4))) void
+ik_cc_exit(const char *cmd, int status, const char *fmt, ...);
+#define ik_cc_fail(cmd, ...) ik_cc_exit(cmd, IK_EXIT_FAIL, __VA_ARGS__)
+#define ik_cc_usage(cmd, ...) ik_cc_exit(cmd, IK_EXIT_USAGE, __VA_ARGS__)
 
 /* --timeout: a duration ("500ms", "2s", "-1" forever) in ms; exits 2. */
 int ik_cc_parse_timeout(const char *cmd, const char *s);

@@ -8,6 +8,7 @@
 #ifndef IPCKIT_CMD_H
 #define IPCKIT_CMD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,11 +44,21 @@ struct ik_cmd {
 #define IK_EXIT_FAIL 1
 #define IK_EXIT_USAGE 2
 
-/* Print "ipckit CMD: message" to stderr and exit 2 / exit 1. */
-__attribute__((noreturn, format(printf, 2, 3))) void
-ik_cmd_usage(const char *cmd, const char *fmt, ...);
-__attribute__((noreturn, format(printf, 2, 3))) void
-ik_cmd_fail(const char *cmd, const char *fmt, ...);
+/*
+ * Print "ipckit CMD: message" to stderr and exit with status; a usage error
+ * (exit 2) adds where the help is. ik_cmd_usage and ik_cmd_fail (exit 1)
+ * name the two.
+ */
+__attribute__((noreturn, format(printf, 3, 4))) void
+ik_cmd_exit(const char *cmd, int status, const char *fmt, ...);
+#define ik_cmd_usage(cmd, ...) ik_cmd_exit(cmd, IK_EXIT_USAGE, __VA_ARGS__)
+#define ik_cmd_fail(cmd, ...) ik_cmd_exit(cmd, IK_EXIT_FAIL, __VA_ARGS__)
+/* That line alone, for wrappers that clean up before they exit. */
+__attribute__((format(printf, 3, 0))) void
+ik_cmd_vline(const char *cmd, int status, const char *fmt, va_list ap);
+
+/* CLOCK_MONOTONIC in milliseconds, for the commands' sliced waits. */
+int64_t ik_cmd_now_ms(void);
 
 /* Print a subcommand's help text to stdout. */
 void ik_cmd_help(const struct ik_cmd *c);

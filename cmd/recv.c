@@ -145,15 +145,6 @@ stdout_gone(void)
 #define GONE (-100000) /* not an errno: stdout's reader left */
 #define WATCH_MS 100
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * ik_cc_recv in steps of WATCH_MS, looking at our standard output between
  * them: a reader that left (| head -1) ends us before we take a message
@@ -164,10 +155,10 @@ static ssize_t
 recv_watching_stdout(struct ik_chan *c, void *buf, size_t cap,
 		     struct ik_chan_meta *meta, int timeout_ms)
 {
-	int64_t end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? -1 : ik_cmd_now_ms() + timeout_ms;
 
 	for (;;) {
-		int64_t left = end < 0 ? WATCH_MS : end - now_ms();
+		int64_t left = end < 0 ? WATCH_MS : end - ik_cmd_now_ms();
 		ssize_t n;
 
 		if (stdout_gone())
@@ -176,7 +167,7 @@ recv_watching_stdout(struct ik_chan *c, void *buf, size_t cap,
 			left = 0;
 		n = ik_cc_recv(c, buf, cap, meta,
 			       (int)(left < WATCH_MS ? left : WATCH_MS));
-		if (n != -ETIMEDOUT || (end >= 0 && now_ms() >= end))
+		if (n != -ETIMEDOUT || (end >= 0 && ik_cmd_now_ms() >= end))
 			return n;
 	}
 }

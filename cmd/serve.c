@@ -286,15 +286,6 @@ struct sv {
 	int status;
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 spawn_worker(struct sv *sv, int i)
 {
@@ -307,7 +298,7 @@ spawn_worker(struct sv *sv, int i)
 	if (pid == 0) /* the supervisor's loop stays untouched in here */
 		_exit(run_worker(sv->cfg));
 	sv->pid[i] = pid;
-	sv->started_ms[i] = now_ms();
+	sv->started_ms[i] = ik_cmd_now_ms();
 	sv->live++;
 	return 0;
 }
@@ -349,8 +340,9 @@ worker_exited(struct sv *sv, pid_t pid, int status)
 			"ipckit serve[%ld]: worker %ld exited (status %d); "
 			"restarting it\n",
 			(long)getpid(), (long)pid, WEXITSTATUS(status));
-	sv->quick_deaths =
-		now_ms() - sv->started_ms[i] < 1000 ? sv->quick_deaths + 1 : 0;
+	sv->quick_deaths = ik_cmd_now_ms() - sv->started_ms[i] < 1000
+				   ? sv->quick_deaths + 1
+				   : 0;
 	if (sv->quick_deaths >= 5 || spawn_worker(sv, i) < 0) {
 		fprintf(stderr,
 			"ipckit serve[%ld]: workers keep dying; "

@@ -5,34 +5,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cmd.h"
 
 void
-ik_cmd_usage(const char *cmd, const char *fmt, ...)
+ik_cmd_vline(const char *cmd, int status, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'ipckit help%s%s')\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	exit(IK_EXIT_USAGE);
+	if (status == IK_EXIT_USAGE)
+		fprintf(stderr, " (see 'ipckit help%s%s')", cmd ? " " : "",
+			cmd ? cmd : "");
+	fputc('\n', stderr);
 }
 
 void
-ik_cmd_fail(const char *cmd, const char *fmt, ...)
+ik_cmd_exit(const char *cmd, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "ipckit%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ik_cmd_vline(cmd, status, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(IK_EXIT_FAIL);
+	exit(status);
+}
+
+int64_t
+ik_cmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

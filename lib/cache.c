@@ -332,6 +332,20 @@ settle(ik_cache *c, const struct ik__cache_loc *loc, const void *key,
 	return 0;
 }
 
+/* get, peek, exists and ttl: locate key, look it up, settle what was found. */
+static int
+read_key(ik_cache *c, const void *key, size_t klen, void *buf, size_t cap,
+	 bool count, struct ik__cache_loc *loc, struct look *l, uint32_t *seq)
+{
+	int r;
+
+	ik__cache_locate(c, key, klen, loc);
+	r = lookup(c, loc, key, klen, buf, cap, l, seq);
+	if (r == 0)
+		r = settle(c, loc, key, klen, l, count);
+	return r;
+}
+
 ssize_t
 ik_cache_get(ik_cache *c, const void *key, size_t klen, void *buf, size_t cap)
 {
@@ -342,10 +356,7 @@ ik_cache_get(ik_cache *c, const void *key, size_t klen, void *buf, size_t cap)
 
 	if (bad_key(c, key, klen) || (buf == NULL && cap != 0))
 		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = lookup(c, &loc, key, klen, buf, cap, &l, &seq);
-	if (r == 0)
-		r = settle(c, &loc, key, klen, &l, true);
+	r = read_key(c, key, klen, buf, cap, true, &loc, &l, &seq);
 	return r < 0 ? r : (ssize_t)l.vlen;
 }
 
@@ -360,10 +371,7 @@ ik_cache_peek(ik_cache *c, const void *key, size_t klen, const void **val,
 
 	if (bad_key(c, key, klen) || val == NULL || ticket == NULL)
 		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = lookup(c, &loc, key, klen, NULL, 0, &l, &seq);
-	if (r == 0)
-		r = settle(c, &loc, key, klen, &l, true);
+	r = read_key(c, key, klen, NULL, 0, true, &loc, &l, &seq);
 	if (r < 0)
 		return r;
 	*val = rec(c, loc.stripe, l.off) + IK__REC_HDR + klen;
@@ -392,10 +400,7 @@ ik_cache_exists(ik_cache *c, const void *key, size_t klen)
 
 	if (bad_key(c, key, klen))
 		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = lookup(c, &loc, key, klen, NULL, 0, &l, &seq);
-	if (r == 0)
-		r = settle(c, &loc, key, klen, &l, false);
+	r = read_key(c, key, klen, NULL, 0, false, &loc, &l, &seq);
 	return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 
@@ -410,10 +415,7 @@ ik_cache_ttl(ik_cache *c, const void *key, size_t klen, int64_t *ttl_ms)
 
 	if (bad_key(c, key, klen) || ttl_ms == NULL)
 		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = lookup(c, &loc, key, klen, NULL, 0, &l, &seq);
-	if (r == 0)
-		r = settle(c, &loc, key, klen, &l, false);
+	r = read_key(c, key, klen, NULL, 0, false, &loc, &l, &seq);
 	if (r < 0)
 		return r;
 	if (l.expire == 0) {
@@ -472,6 +474,25 @@ find_live(ik_cache *c, const struct ik__cache_loc *loc, const void *key,
 	return off;
 }
 
+/*
+ * How every write starts: lock key's stripe, mark it changing, and find its
+ * live record (*off, or -ENOENT or IK_ECORRUPT). On 0 the caller ends with
+ * end_write; a lock failure is returned with nothing held.
+ */
+static int
+write_find(ik_cache *c, const void *key, size_t klen, struct ik__cache_loc *loc,
+	   uint32_t **pred, int64_t *off)
+{
+	int r;
+
+	ik__cache_locate(c, key, klen, loc);
+	r = begin_write(c, loc);
+	if (r < 0)
+		return r;
+	*off = find_live(c, loc, key, klen, pred);
+	return 0;
+}
+
 /* Under the lock: append key's new record, then retire the old one. */
 static int
 replace(ik_cache *c, const struct ik__cache_loc *loc, const void *key,
@@ -509,11 +530,9 @@ ik_cache_set(ik_cache *c, const void *key, size_t klen, const void *val,
 		return -EMSGSIZE;
 	if (ttl_ms > 0)
 		expire = deadline(ttl_ms);
-	ik__cache_locate(c, key, klen, &loc);
-	r = begin_write(c, &loc);
+	r = write_find(c, key, klen, &loc, &pred, &off);
 	if (r < 0)
 		return r;
-	off = find_live(c, &loc, key, klen, &pred);
 	if (off == IK_ECORRUPT)
 		return end_write(c, &loc, IK_ECORRUPT);
 	if ((flags & IK_CACHE_NX) && off >= 0)
@@ -525,26 +544,6 @@ ik_cache_set(ik_cache *c, const void *key, size_t klen, const void *val,
 			IK__F64(rec(c, loc.stripe, off), IK__REC_EXPIRE));
 	return end_write(c, &loc,
 			 replace(c, &loc, key, klen, val, vlen, expire));
-}
-
-int
-ik_cache_del(ik_cache *c, const void *key, size_t klen)
-{
-	struct ik__cache_loc loc;
-	uint32_t *pred;
-	int64_t off;
-	int r;
-
-	if (bad_key(c, key, klen))
-		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = begin_write(c, &loc);
-	if (r < 0)
-		return r;
-	off = find_live(c, &loc, key, klen, &pred);
-	if (off >= 0)
-		ik__cache_drop(c, loc.stripe, pred, (uint64_t)off);
-	return end_write(c, &loc, off >= 0 ? 1 : off == -ENOENT ? 0 : (int)off);
 }
 
 /* A value INCR accepts: [-]digits, at most 20 characters, in range. */
@@ -585,11 +584,9 @@ ik_cache_incrby(ik_cache *c, const void *key, size_t klen, int64_t delta,
 	if (klen > IK_CACHE_KEY_MAX ||
 	    (uint64_t)IK__REC_HDR + klen + 20 > c->item_max)
 		return -EMSGSIZE;
-	ik__cache_locate(c, key, klen, &loc);
-	r = begin_write(c, &loc);
+	r = write_find(c, key, klen, &loc, &pred, &off);
 	if (r < 0)
 		return r;
-	off = find_live(c, &loc, key, klen, &pred);
 	if (off == IK_ECORRUPT)
 		return end_write(c, &loc, IK_ECORRUPT);
 	if (off >= 0) {
@@ -611,7 +608,10 @@ ik_cache_incrby(ik_cache *c, const void *key, size_t klen, int64_t delta,
 	return end_write(c, &loc, r);
 }
 
-/* EXPIRE and PERSIST: one atomic store of the record's expiry. */
+/*
+ * DEL, EXPIRE and PERSIST: one atomic store of the record's expiry, or its
+ * removal when the time to live is already over (DEL is EXPIRE key 0).
+ */
 static int
 set_expire(ik_cache *c, const void *key, size_t klen, bool persist,
 	   int64_t ttl_ms)
@@ -624,11 +624,9 @@ set_expire(ik_cache *c, const void *key, size_t klen, bool persist,
 
 	if (bad_key(c, key, klen))
 		return -EINVAL;
-	ik__cache_locate(c, key, klen, &loc);
-	r = begin_write(c, &loc);
+	r = write_find(c, key, klen, &loc, &pred, &off);
 	if (r < 0)
 		return r;
-	off = find_live(c, &loc, key, klen, &pred);
 	if (off < 0)
 		return end_write(c, &loc, off == -ENOENT ? 0 : (int)off);
 	exp = IK__F64(rec(c, loc.stripe, off), IK__REC_EXPIRE);
@@ -643,6 +641,12 @@ set_expire(ik_cache *c, const void *key, size_t klen, bool persist,
 		r = 1;
 	}
 	return end_write(c, &loc, r);
+}
+
+int
+ik_cache_del(ik_cache *c, const void *key, size_t klen)
+{
+	return set_expire(c, key, klen, false, 0);
 }
 
 int

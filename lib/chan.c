@@ -83,8 +83,10 @@ fail:
 	return r;
 }
 
-int
-ik_chan_listen(struct ik_chan **out, const char *addr, char *err, size_t errlen)
+/* listen and dial: a fresh handle, the transport's end in it, handed out. */
+static int
+open_end(struct ik_chan **out, const char *addr, bool listen, int timeout_ms,
+	 char *err, size_t errlen)
 {
 	struct ik_chan *c = NULL;
 	int r;
@@ -94,7 +96,8 @@ ik_chan_listen(struct ik_chan **out, const char *addr, char *err, size_t errlen)
 	r = prepare(&c, addr, err, errlen);
 	if (r < 0)
 		return r;
-	r = c->t->listen(c, err, errlen);
+	r = listen ? c->t->listen(c, err, errlen)
+		   : c->t->dial(c, timeout_ms, err, errlen);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -104,24 +107,16 @@ ik_chan_listen(struct ik_chan **out, const char *addr, char *err, size_t errlen)
 }
 
 int
+ik_chan_listen(struct ik_chan **out, const char *addr, char *err, size_t errlen)
+{
+	return open_end(out, addr, true, -1, err, errlen);
+}
+
+int
 ik_chan_dial(struct ik_chan **out, const char *addr, int timeout_ms, char *err,
 	     size_t errlen)
 {
-	struct ik_chan *c = NULL;
-	int r;
-
-	if (out == NULL || addr == NULL)
-		return -EINVAL;
-	r = prepare(&c, addr, err, errlen);
-	if (r < 0)
-		return r;
-	r = c->t->dial(c, timeout_ms, err, errlen);
-	if (r < 0) {
-		free(c);
-		return r;
-	}
-	*out = c;
-	return 0;
+	return open_end(out, addr, false, timeout_ms, err, errlen);
 }
 
 static int

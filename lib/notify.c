@@ -859,21 +859,30 @@ out_unlock:
 	return r;
 }
 
+/* A group's name table (open, load, close); -ENOENT: no such group. */
+static int
+group_names(const char *group, struct names *t)
+{
+	int fd = open_group(group, 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = load_names(fd, t, NULL);
+	ik__close(fd);
+	return r;
+}
+
 int
 ik_notify_names(const char *group, struct ik_notify_name *out, size_t n)
 {
 	struct names t = { NULL, 0 };
-	int fd, r;
+	int r;
 
 	if (ik_notify_name_ok(group) < 0 || (out == NULL && n > 0))
 		return -EINVAL;
-	fd = open_group(group, 0);
-	if (fd == -ENOENT)
+	r = group_names(group, &t);
+	if (r == -ENOENT)
 		return 0;
-	if (fd < 0)
-		return fd;
-	r = load_names(fd, &t, NULL);
-	ik__close(fd);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t.n && i < n; i++)
@@ -887,15 +896,11 @@ int
 ik_notify_name_lookup(const char *group, const char *name)
 {
 	struct names t = { NULL, 0 };
-	int fd, r;
+	int r;
 
 	if (ik_notify_name_ok(group) < 0 || event_name_ok(name) < 0)
 		return -EINVAL;
-	fd = open_group(group, 0);
-	if (fd < 0)
-		return fd;
-	r = load_names(fd, &t, NULL);
-	ik__close(fd);
+	r = group_names(group, &t);
 	if (r < 0)
 		return r;
 	r = lookup(&t, name);

@@ -213,16 +213,25 @@ kernel_deadline(const struct ik__deadline *d, int timeout_ms)
 }
 
 /*
- * ETIMEDOUT from the kernel: with timeout 0 that is "would block"; else it
- * is final only once the monotonic deadline has passed (the realtime clock
- * may have jumped forward). Returns the error to report, or 0 to retry.
+ * After a failed send or receive (errno set), the tail both loops share:
+ * EINTR retries; ETIMEDOUT from the kernel is "would block" with timeout 0,
+ * else final only once the monotonic deadline has passed (the realtime
+ * clock may have jumped forward). Returns the error to report, or 0 to
+ * retry.
  */
 static int
-timed_out(const struct ik__deadline *d, int timeout_ms)
+retry_after(const struct ik__deadline *d, int timeout_ms)
 {
-	if (timeout_ms == 0)
-		return -EAGAIN;
-	return ik__deadline_expired(d) ? -ETIMEDOUT : 0;
+	switch (errno) {
+	case EINTR:
+		return 0;
+	case ETIMEDOUT:
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		return ik__deadline_expired(d) ? -ETIMEDOUT : 0;
+	default:
+		return -errno;
+	}
 }
 
 int
@@ -246,11 +255,7 @@ ik_pmq_send(mqd_t q, const void *buf, size_t len, unsigned prio, int timeout_ms)
 		}
 		if (r == 0)
 			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != ETIMEDOUT)
-			return -errno;
-		if ((r = timed_out(&d, timeout_ms)) < 0)
+		if ((r = retry_after(&d, timeout_ms)) < 0)
 			return r;
 	}
 }
@@ -276,11 +281,7 @@ ik_pmq_recv(mqd_t q, void *buf, size_t len, unsigned *prio, int timeout_ms)
 		}
 		if (n >= 0)
 			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != ETIMEDOUT)
-			return -errno;
-		if ((r = timed_out(&d, timeout_ms)) < 0)
+		if ((r = retry_after(&d, timeout_ms)) < 0)
 			return r;
 	}
 	if (prio)

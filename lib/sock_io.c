@@ -40,6 +40,23 @@ is_unix(const struct ik_sock *s)
 	return ik_sock_kind(s) <= IK_SOCK_ABSTRACT_SEQPACKET;
 }
 
+/*
+ * After a transfer failed (errno set): 0 to try again, interrupted or now
+ * ready, or the error to return. msg_out and msg_in share this tail, only
+ * reached when the first try did not move a message.
+ */
+static inline int
+retry_after(int fd, short events, const struct ik__deadline *d, int timeout_ms)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return -errno;
+	if (timeout_ms == 0)
+		return -EAGAIN;
+	return ik__wait_fd(fd, events, d);
+}
+
 /* One sendmsg, waiting for room until the deadline. */
 static ssize_t
 msg_out(int fd, const struct msghdr *m, const struct ik__deadline *d,
@@ -60,13 +77,7 @@ msg_out(int fd, const struct msghdr *m, const struct ik__deadline *d,
 			n = sendmsg(fd, m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0)
 			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		if (timeout_ms == 0)
-			return -EAGAIN;
-		r = ik__wait_fd(fd, POLLOUT, d);
+		r = retry_after(fd, POLLOUT, d, timeout_ms);
 		if (r < 0)
 			return r;
 	}
@@ -110,13 +121,7 @@ msg_in(int fd, struct msghdr *m, int flags, const struct ik__deadline *d,
 		}
 		if (n >= 0)
 			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		if (timeout_ms == 0)
-			return -EAGAIN;
-		r = ik__wait_fd(fd, POLLIN, d);
+		r = retry_after(fd, POLLIN, d, timeout_ms);
 		if (r < 0)
 			return r;
 	}

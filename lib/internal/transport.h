@@ -16,6 +16,8 @@
 #include <ipckit/addr.h>
 #include <ipckit/chan.h>
 
+#include "time.h"
+
 struct ik_chan {
 	const struct ik__transport *t;
 	struct ik_addr addr;
@@ -48,6 +50,16 @@ struct ik__transport {
 	int (*addr)(const struct ik_chan *c, char *buf, size_t len);
 	int (*close)(struct ik_chan *c);
 };
+
+/*
+ * A dialler waits for the object its listener has yet to create by trying
+ * again 1 ms later, backing off to 50 ms: one pace for every transport.
+ */
+static inline void
+ik__dial_backoff_init(struct ik__backoff *b)
+{
+	ik__backoff_init(b, 1000000, 50000000);
+}
 
 /* Write one line to err (if any) and return IK_EBADADDR. */
 __attribute__((format(printf, 3, 4))) int ik__chan_bad(char *err, size_t errlen,

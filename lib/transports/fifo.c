@@ -38,22 +38,42 @@ struct fifo {
 
 static const char *const fifo_options[] = { "maxmsg", "raw", NULL };
 
+/* Either end's state, as the address's options make it (*out on success). */
 static int
-options(struct ik_chan *c, struct fifo *p, char *err, size_t errlen)
+fifo_new(struct ik_chan *c, struct fifo **out, char *err, size_t errlen)
 {
 	uint64_t maxmsg = PIPE_BUF - FRAME_HDR;
+	struct fifo *p;
 	int raw = 0, r;
 
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
 	if ((r = ik_addr_opt_bool(&c->addr, "raw", &raw, err, errlen)) < 0 ||
 	    (r = ik_addr_opt_size(&c->addr, "maxmsg", &maxmsg, err, errlen)) <
 		    0)
-		return r;
-	if (maxmsg > UINT32_MAX)
-		return ik__chan_bad(err, errlen,
-				    "fifo: maxmsg above 4 GiB - 1");
+		goto fail;
+	if (maxmsg > UINT32_MAX) {
+		r = ik__chan_bad(err, errlen, "fifo: maxmsg above 4 GiB - 1");
+		goto fail;
+	}
 	p->raw = raw;
 	c->maxmsg = raw ? SIZE_MAX : (size_t)maxmsg;
 	c->caps = IK_CHAN_STREAM | (raw ? IK_CHAN_RAW : 0);
+	*out = p;
+	return 0;
+fail:
+	free(p);
+	return r;
+}
+
+/* Either end, once its FIFO is open: frame the descriptor, give p to c. */
+static int
+adopt(struct ik_chan *c, struct fifo *p, int cap)
+{
+	c->caps |= cap;
+	ik__frame_init(&p->fr, ik_fifo_fd(p->f), 0, c->maxmsg);
+	c->priv = p;
 	return 0;
 }
 
@@ -77,12 +97,9 @@ fifo_listen(struct ik_chan *c, char *err, size_t errlen)
 	struct fifo *p;
 	int r;
 
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
-	r = options(c, p, err, errlen);
+	r = fifo_new(c, &p, err, errlen);
 	if (r < 0)
-		goto fail;
+		return r;
 	fl |= p->raw ? IK_FIFO_NOWAIT : IK_FIFO_SERVER;
 	r = ik_fifo_open(&p->f, path, fl, 0);
 	if (r == -EEXIST && ik_fifo_make(path) == 0) {
@@ -107,10 +124,7 @@ fifo_listen(struct ik_chan *c, char *err, size_t errlen)
 		ik_fifo_close(p->f);
 		goto fail;
 	}
-	c->caps |= IK_CHAN_RECV;
-	ik__frame_init(&p->fr, ik_fifo_fd(p->f), 0, c->maxmsg);
-	c->priv = p;
-	return 0;
+	return adopt(c, p, IK_CHAN_RECV);
 fail:
 	free(p);
 	return r;
@@ -122,23 +136,16 @@ fifo_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	struct fifo *p;
 	int r;
 
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
-	r = options(c, p, err, errlen);
+	r = fifo_new(c, &p, err, errlen);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = ik_fifo_open(&p->f, c->addr.rest, IK_FIFO_WRITE | IK_FIFO_STREAM,
 			 timeout_ms);
-	if (r < 0)
-		goto fail;
-	c->caps |= IK_CHAN_SEND;
-	ik__frame_init(&p->fr, ik_fifo_fd(p->f), 0, c->maxmsg);
-	c->priv = p;
-	return 0;
-fail:
-	free(p);
-	return r;
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	return adopt(c, p, IK_CHAN_SEND);
 }
 
 static ssize_t

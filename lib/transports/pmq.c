@@ -145,7 +145,7 @@ pmq_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	if (p == NULL)
 		return -ENOMEM;
 	ik__deadline_init(&d, timeout_ms);
-	ik__backoff_init(&b, 1000000, 50000000);
+	ik__dial_backoff_init(&b);
 	/* a queue not created yet is waited for, like a peer to connect to */
 	while ((r = ik_pmq_open(c->addr.rest, O_RDWR, &p->q)) == -ENOENT &&
 	       ik__backoff_sleep(&b, &d) == 0)

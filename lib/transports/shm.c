@@ -130,7 +130,7 @@ open_wait(ik_ring **out, const char *name, const struct ik__deadline *d)
 	struct ik__backoff b;
 	int r;
 
-	ik__backoff_init(&b, 1000000, 50000000);
+	ik__dial_backoff_init(&b);
 	while (((r = ik_ring_open(out, name)) == -ENOENT || r == IK_EFORMAT) &&
 	       ik__backoff_sleep(&b, d) == 0)
 		;

@@ -339,7 +339,7 @@ ik__sockchan_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	ik__deadline_init(&d, timeout_ms);
-	ik__backoff_init(&b, 1000000, 50000000);
+	ik__dial_backoff_init(&b);
 	for (;;) {
 		int left = ik__deadline_left_ms(&d);
 

@@ -172,7 +172,7 @@ svmq_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 		p->id = (int)id; /* setup's stat checks it exists */
 	} else {
 		ik__deadline_init(&d, timeout_ms);
-		ik__backoff_init(&b, 1000000, 50000000);
+		ik__dial_backoff_init(&b);
 		while ((r = ik_msgq_open(key, &p->id)) == -ENOENT &&
 		       ik__backoff_sleep(&b, &d) == 0)
 			;
