@@ -94,7 +94,7 @@ fifo_listen(struct ik_chan *c, char *err, size_t errlen)
 {
 	const char *path = c->addr.rest;
 	unsigned fl = IK_FIFO_READ | IK_FIFO_CREATE | IK_FIFO_EXCL;
-	struct fifo *p;
+	struct fifo *p = NULL; /* set by fifo_new when it returns 0 */
 	int r;
 
 	r = fifo_new(c, &p, err, errlen);
@@ -133,7 +133,7 @@ fail:
 static int
 fifo_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 {
-	struct fifo *p;
+	struct fifo *p = NULL; /* set by fifo_new when it returns 0 */
 	int r;
 
 	r = fifo_new(c, &p, err, errlen);
