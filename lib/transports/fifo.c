@@ -38,17 +38,20 @@ struct fifo {
 
 static const char *const fifo_options[] = { "maxmsg", "raw", NULL };
 
-/* Either end's state, as the address's options make it (*out on success). */
-static int
-fifo_new(struct ik_chan *c, struct fifo **out, char *err, size_t errlen)
+/* Either end's state, as the address's options make it; NULL and *rp set
+ * to the error otherwise. */
+static struct fifo *
+fifo_new(struct ik_chan *c, int *rp, char *err, size_t errlen)
 {
 	uint64_t maxmsg = PIPE_BUF - FRAME_HDR;
 	struct fifo *p;
 	int raw = 0, r;
 
 	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
+	if (p == NULL) {
+		*rp = -ENOMEM;
+		return NULL;
+	}
 	if ((r = ik_addr_opt_bool(&c->addr, "raw", &raw, err, errlen)) < 0 ||
 	    (r = ik_addr_opt_size(&c->addr, "maxmsg", &maxmsg, err, errlen)) <
 		    0)
@@ -60,11 +63,11 @@ fifo_new(struct ik_chan *c, struct fifo **out, char *err, size_t errlen)
 	p->raw = raw;
 	c->maxmsg = raw ? SIZE_MAX : (size_t)maxmsg;
 	c->caps = IK_CHAN_STREAM | (raw ? IK_CHAN_RAW : 0);
-	*out = p;
-	return 0;
+	return p;
 fail:
 	free(p);
-	return r;
+	*rp = r;
+	return NULL;
 }
 
 /* Either end, once its FIFO is open: frame the descriptor, give p to c. */
@@ -94,11 +97,10 @@ fifo_listen(struct ik_chan *c, char *err, size_t errlen)
 {
 	const char *path = c->addr.rest;
 	unsigned fl = IK_FIFO_READ | IK_FIFO_CREATE | IK_FIFO_EXCL;
-	struct fifo *p = NULL; /* set by fifo_new when it returns 0 */
+	struct fifo *p;
 	int r;
 
-	r = fifo_new(c, &p, err, errlen);
-	if (r < 0)
+	if ((p = fifo_new(c, &r, err, errlen)) == NULL)
 		return r;
 	fl |= p->raw ? IK_FIFO_NOWAIT : IK_FIFO_SERVER;
 	r = ik_fifo_open(&p->f, path, fl, 0);
@@ -133,11 +135,10 @@ fail:
 static int
 fifo_dial(struct ik_chan *c, int timeout_ms, char *err, size_t errlen)
 {
-	struct fifo *p = NULL; /* set by fifo_new when it returns 0 */
+	struct fifo *p;
 	int r;
 
-	r = fifo_new(c, &p, err, errlen);
-	if (r < 0)
+	if ((p = fifo_new(c, &r, err, errlen)) == NULL)
 		return r;
 	r = ik_fifo_open(&p->f, c->addr.rest, IK_FIFO_WRITE | IK_FIFO_STREAM,
 			 timeout_ms);
