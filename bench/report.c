@@ -603,8 +603,8 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 	if (ring && floor2 && floordir)
 		add(buf, len,
 		    " Against the floors that move a 64 B message's lines as "
-		    "two one-way rings must (the fair bounds; one line for "
-		    "both directions is not reachable), the spinning ring is "
+		    "two one-way rings must (each direction on lines of its "
+		    "own: the fair bounds), the spinning ring is "
 		    "%.2fx the two-line floor and %.2fx the floor with a line "
 		    "per direction.",
 		    p50_of(ring) / p50_of(floor2),
