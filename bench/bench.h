@@ -212,6 +212,8 @@ int bench_sized_rtt(const struct bench_row *r);
 double bench_median(double *v, int n);
 /* Spread of n values around their median, in percent: (max-min)/median. */
 double bench_spread(const double *v, int n);
+/* A floor spread (%) above this means the machine changed state mid-run. */
+#define BENCH_STATE_SPREAD 25.0
 
 /* Print the report (text, JSON or CSV) for n results on f. */
 void bench_report(FILE *f, const struct bench_opts *o, struct bench_result *res,

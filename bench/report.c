@@ -522,6 +522,35 @@ read_ring_sizes(char *buf, size_t len, const struct bench_opts *o,
 			    : ".");
 }
 
+/*
+ * The floor is the steadiest row there is: when its p50 moved a lot between
+ * repetitions, the machine changed state during the run (this VM's host
+ * moves the vCPUs), and figures taken at different moments do not compare.
+ */
+static void
+floor_moved(char *buf, size_t len, const struct bench_result *floor)
+{
+	double lo, hi;
+	char a[24], b[24];
+
+	if (floor == NULL || floor->nlat < 2 ||
+	    bench_spread(floor->p50, floor->nlat) <= BENCH_STATE_SPREAD)
+		return;
+	lo = hi = floor->p50[0];
+	for (int i = 1; i < floor->nlat; i++) {
+		lo = floor->p50[i] < lo ? floor->p50[i] : lo;
+		hi = floor->p50[i] > hi ? floor->p50[i] : hi;
+	}
+	fmt_us(a, sizeof(a), lo);
+	fmt_us(b, sizeof(b), hi);
+	add(buf, len,
+	    " The machine changed state during this run: the cache-line "
+	    "floor's p50 went from %s to %s across the repetitions, so rows "
+	    "measured at different moments do not compare; the paired ratios "
+	    "do (both rows of a pair share each moment).",
+	    a, b);
+}
+
 void
 bench_reading(char *buf, size_t len, const struct bench_opts *o,
 	      struct bench_result *res, int n, const struct bench_refs *ref)
@@ -566,6 +595,7 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 			    p50_of(f) / p50_of(floor));
 		add(buf, len, "; slowest: %s (%s).", l->row->name, b);
 	}
+	floor_moved(buf, len, floor);
 	if (ring && pipe)
 		add(buf, len,
 		    " Shared memory (the spinning ring) is %.0fx faster a "

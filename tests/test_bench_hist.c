@@ -336,6 +336,39 @@ test_pairing(void **state)
 }
 
 /*
+ * The reading says when the floor moved between repetitions (the machine
+ * changed state mid-run), with the two figures, and says nothing when the
+ * floor held still.
+ */
+static void
+test_reading_floor_moved(void **state)
+{
+	static struct bench_result res[6];
+	struct bench_opts o = { .nsizes = 1, .sizes = { 64 } };
+	struct bench_refs ref = { 0 };
+	static const double moved[] = { 0.12, 0.45, 0.46 };
+	static const double still[] = { 0.45, 0.46, 0.45 };
+	char buf[4096];
+
+	(void)state;
+	memset(res, 0, sizeof(res));
+	for (int i = 0; i < 6; i++)
+		res[i].row = &rows[i];
+	res[5].state = BR_SKIPPED; /* one unmeasured row: ignored */
+	lat(&res[0], 10);
+	lat(&res[1], 11);
+	res[2].nlat = 3;
+	memcpy(res[2].p50, moved, sizeof(moved));
+	bench_reading(buf, sizeof(buf), &o, res, 6, &ref);
+	assert_non_null(strstr(buf, "changed state"));
+	assert_non_null(strstr(buf, "from 0.12 us to 0.46 us"));
+	memcpy(res[2].p50, still, sizeof(still));
+	bench_reading(buf, sizeof(buf), &o, res, 6, &ref);
+	assert_null(strstr(buf, "changed state"));
+	assert_non_null(strstr(buf, "Fastest here: unix (raw)"));
+}
+
+/*
  * The streams' payload: every length from 0 to 300 and some odd large ones
  * round-trip through fill and check; one changed byte anywhere, a message
  * of another sequence number, or a stale one (previous lap) fails.
@@ -397,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_median_and_spread),
 		cmocka_unit_test(test_order_baseline_cells),
 		cmocka_unit_test(test_pairing),
+		cmocka_unit_test(test_reading_floor_moved),
 		cmocka_unit_test(test_payload_fill_check),
 	};
 
