@@ -582,7 +582,9 @@ bench_reading(char *buf, size_t len, const struct bench_opts *o,
 			fastours = x;
 	}
 	if (first < 0) {
-		add(buf, len, "Nothing was measured.");
+		add(buf, len,
+		    floor ? "Only floors were measured."
+			  : "Nothing was measured.");
 	} else {
 		struct bench_result *f = &res[first], *l = &res[idx[k - 1]];
 
