@@ -28,6 +28,16 @@ b
 c"
 done
 
+# ---- seqpacket: empty messages sent just before the end stay messages ------
+for a in "unixpacket:$d/pe" "abstract:ikt-$$-pe?type=seqpacket"; do
+	start_bg r "$ik" recv -v --listen "$a"
+	wait_for listening r
+	expect_status 0 "$ik" send "$a" a "" ""
+	finish r 0
+	expect_eq "$a: empties, then the end" \
+		"$(od -An -c "$d/r.out" | tr -s ' ')" " a \n \n \n"
+done
+
 # ---- send --listen creates: queues and rings wait for the messages taken ---
 for a in "pmq:/ikt-$$-sl" "svmq:$key" "shm:/ikt-$$-sl"; do
 	start_bg s "$ik" send -v --listen "$a" one two three
