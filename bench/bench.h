@@ -235,6 +235,9 @@ struct bench_result *bench_find(struct bench_result *res, int n,
 int bench_size_index(const struct bench_opts *o, size_t size);
 /* The median of v[0..n) without reordering it; 0 for none. */
 double bench_med(const double *v, int n);
+/* The mech and kind an ipckit row is measured against (its raw twin's, or
+ * for the rings and shm the floor's or futex's); NULL for other rows. */
+const char *bench_base_of(const struct bench_row *r, enum bench_kind *kind);
 /* The row r is measured against (its raw system calls, or for the ring
  * the floor or futex), among res; NULL when there is none. */
 struct bench_result *bench_baseline(struct bench_result *res, int n,

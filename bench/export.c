@@ -55,26 +55,25 @@ static const struct {
 	{ "ring-block", "futex", BK_SYNC },
 };
 
-/* The mech and kind r is measured against; NULL if r has no baseline. */
-static const char *
-base_of(const struct bench_result *r, enum bench_kind *kind)
+const char *
+bench_base_of(const struct bench_row *r, enum bench_kind *kind)
 {
-	if (r->row->kind != BK_OURS)
+	if (r->kind != BK_OURS)
 		return NULL;
 	for (size_t k = 0; k < sizeof(stand_in) / sizeof(stand_in[0]); k++)
-		if (strcmp(r->row->mech, stand_in[k].mech) == 0) {
+		if (strcmp(r->mech, stand_in[k].mech) == 0) {
 			*kind = stand_in[k].kind;
 			return stand_in[k].base;
 		}
 	*kind = BK_RAW;
-	return r->row->mech;
+	return r->mech;
 }
 
 struct bench_result *
 bench_baseline(struct bench_result *res, int n, const struct bench_result *r)
 {
 	enum bench_kind k;
-	const char *m = base_of(r, &k);
+	const char *m = bench_base_of(r->row, &k);
 
 	return m != NULL ? bench_find(res, n, m, k) : NULL;
 }
@@ -83,7 +82,7 @@ struct bench_result *
 bench_pair_twin(struct bench_result *res, int n, const struct bench_result *r)
 {
 	enum bench_kind k;
-	const char *m = base_of(r, &k);
+	const char *m = bench_base_of(r->row, &k);
 
 	for (int i = 0; m != NULL && i < n; i++)
 		if (res[i].row->kind == k && strcmp(res[i].row->mech, m) == 0 &&

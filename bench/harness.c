@@ -924,6 +924,27 @@ selected(const struct bench_row *r, const char *only)
 	return 0;
 }
 
+static const struct bench_row *const *tables(void);
+
+/* Selected, or the baseline of a selected ipckit row (its ratio needs it). */
+static int
+wanted(const struct bench_row *r, const char *only)
+{
+	const struct bench_row *const *t = tables();
+	enum bench_kind k;
+	const char *m;
+
+	if (selected(r, only))
+		return 1;
+	for (int j = 0; t[j]; j++)
+		for (int i = 0; t[j][i].name; i++)
+			if (selected(&t[j][i], only) &&
+			    (m = bench_base_of(&t[j][i], &k)) != NULL &&
+			    k == r->kind && strcmp(m, r->mech) == 0)
+				return 1;
+	return 0;
+}
+
 static const struct bench_row *const *
 tables(void)
 {
@@ -1368,14 +1389,14 @@ bench_run(const struct bench_opts *o)
 	coord_pid = getpid();
 	for (int k = 0; t[k]; k++)
 		for (int i = 0; t[k][i].name; i++)
-			n += selected(&t[k][i], o->only);
+			n += wanted(&t[k][i], o->only);
 	res = calloc((size_t)(n ? n : 1), sizeof(*res));
 	if (res == NULL)
 		return -ENOMEM;
 	n = 0;
 	for (int k = 0; t[k]; k++)
 		for (int i = 0; t[k][i].name; i++)
-			if (selected(&t[k][i], o->only))
+			if (wanted(&t[k][i], o->only))
 				res[n++].row = &t[k][i];
 	saved = mute_stderr();
 	failed = measure(res, n, &ref);

@@ -235,6 +235,15 @@ expect_status 0 $Q --only pmq --sizes 64K --quiet
 grep -Eq '^ +pmq \(raw\) +65536 B not measured: above its largest message' \
 	"$ikt_tmp/out" || fail "pmq 64 KiB not skipped with a note"
 
+# --only an ipckit row: its baseline comes along, and nothing else
+expect_status 0 $Q --only ring --sizes 64
+grep -Eq '^\^ cache-line floor +[0-9.]+ us' "$ikt_tmp/out" ||
+	fail "--only ring ran without the floor"
+grep -Eq '^  ring spinning vs cache-line floor \(RTT p50\) +[0-9.]+x paired' \
+	"$ikt_tmp/out" || fail "--only ring: no paired ratio"
+grep -Eq '^  pipe|^  futex|two-line floor' "$ikt_tmp/out" &&
+	fail "--only ring ran rows it did not need"
+
 # usage errors: exit 2 with one line
 expect_status 2 "$IKT_IPCKIT" bench --sizes 0
 expect_status 2 "$IKT_IPCKIT" bench --reps 0
