@@ -22,15 +22,6 @@
 #define T IKT_WAIT_MS
 #define MS 1000000LL
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_reap_tracked();
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
 /* recv with timeout ms on c must time out, not before ms nor hugely after */
 static void
 assert_times_out(struct ik_chan *c, int ms)
@@ -213,12 +204,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_udp_timeouts, teardown),
-		cmocka_unit_test_teardown(test_unixgram_timeouts, teardown),
+		cmocka_unit_test_teardown(test_udp_timeouts,
+					  ikt_tmpdir_teardown),
+		cmocka_unit_test_teardown(test_unixgram_timeouts,
+					  ikt_tmpdir_teardown),
 		cmocka_unit_test_teardown(test_dgram_timeout_survives_signals,
-					  teardown),
+					  ikt_tmpdir_teardown),
 		cmocka_unit_test_teardown(test_fifo_listener_timeouts,
-					  teardown),
+					  ikt_tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,15 +20,6 @@
 #define T IKT_WAIT_MS
 
 static int
-teardown(void **state)
-{
-	(void)state;
-	ikt_reap_tracked();
-	ikt_tmpdir_cleanup();
-	return 0;
-}
-
-static int
 sigpipe_handler_is(void (*h)(int))
 {
 	struct sigaction sa;
@@ -176,11 +167,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_pipe_epipe_after_optin,
-					  teardown),
+					  ikt_tmpdir_teardown),
 		cmocka_unit_test_teardown(test_pipe_epipe_guard_without_optin,
-					  teardown),
+					  ikt_tmpdir_teardown),
 		cmocka_unit_test_teardown(test_fifo_chan_epipe_after_optin,
-					  teardown),
+					  ikt_tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

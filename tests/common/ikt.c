@@ -404,6 +404,7 @@ int
 ikt_tmpdir_teardown(void **state)
 {
 	(void)state;
+	ikt_reap_tracked();
 	ikt_tmpdir_cleanup();
 	return 0;
 }

@@ -32,7 +32,8 @@ const char *ikt_tmpdir(void);
 void ikt_path(char *buf, size_t len, const char *tag);
 /* Remove the temporary directory and everything in it (call in teardown). */
 void ikt_tmpdir_cleanup(void);
-/* A cmocka teardown (of a test or a group) that does only that. */
+/* A cmocka teardown (of a test or a group): the children a failed test
+ * left (ikt_fork) are killed and reaped, then the directory removed. */
 int ikt_tmpdir_teardown(void **state);
 
 /* In a forked child: on failure print where and exit 99. */
