@@ -568,6 +568,10 @@ client(struct chat *ch, const char *name, const struct ik_chat_opts *o)
 		raw_on(ch);
 	show(ch, 0, "-- you joined room %s as %s (/help for commands)",
 	     ch->room, ik_chat_name(ch->c));
+	/* records that came in the same read as our WELCOME are buffered
+	 * already: the FIFO will not poll readable for them */
+	if (ik_chat_pending(ch->c))
+		on_room(ch->loop, NULL, NULL, ch);
 	if (ch->closing) {
 		char buf[4096];
 		ssize_t n;

@@ -177,7 +177,9 @@ typedef struct ik_chat_client ik_chat_client;
  * Returns 0 and *out; -ECONNREFUSED if no server runs the room (none there,
  * a dead one's FIFO, or it exited while we joined: start one and retry);
  * -ETIMEDOUT; -EINVAL (bad room or name); IK_EUNSAFE, IK_EOWNER; or a
- * negative errno. Several clients per process are allowed.
+ * negative errno. Several clients per process are allowed. Records that
+ * arrived with the WELCOME may already be buffered: check ik_chat_pending
+ * before waiting on ik_chat_fd.
  */
 int ik_chat_join(ik_chat_client **out, const char *room, const char *name,
 		 const struct ik_chat_opts *o, int timeout_ms);
